@@ -1,0 +1,193 @@
+"""`newsmon demo`: start the offline demo sites, crawl them all once, compare with the ground truth."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.commands.common import friendly_errors
+from crawler.dedup import canonicalize_url
+from crawler.runner import CrawlJob, run_crawls
+from crawler.sites import load_sites
+from storage.db import open_db
+
+# The demo sites live on this machine: no need to be slow, but keep robots.txt and retries on.
+DEMO_SETTINGS: dict[str, str | int | float] = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+    "DOWNLOAD_TIMEOUT": 2,
+    "RETRY_TIMES": 1,
+    "LOG_LEVEL": "WARNING",
+}
+FAULT_KINDS = {"http": {"http"}, "timeout": {"timeout"}, "robots": {"robots"}, "blocked": {"blocked"}}
+
+
+def _same_time(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return a == b
+    try:
+        return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+    except ValueError:
+        return a == b
+
+
+def compare_with_truth(db_path: str, truth: dict[str, Any]) -> dict[str, Any]:
+    """Stored articles and failures against the demo's ground truth."""
+    conn = sqlite3.connect(db_path)
+    try:
+        stored = {
+            r[0]: {"title": r[1], "published_at": r[2], "source": r[3], "site": r[4]}
+            for r in conn.execute("SELECT url, title, published_at, source, site FROM articles")
+        }
+        failures = conn.execute("SELECT url, kind FROM failures").fetchall()
+        runs = conn.execute("SELECT site, status, reason FROM runs ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    expected = {canonicalize_url(a["url"]): a for a in truth["articles"]}
+    missing = sorted(set(expected) - set(stored))
+    extra = sorted(set(stored) - set(expected))
+    wrong: list[dict[str, Any]] = []
+    for url in sorted(set(expected) & set(stored)):
+        want, got = expected[url], stored[url]
+        for field in ("title", "source"):
+            if (want.get(field) or None) != (got.get(field) or None):
+                wrong.append(
+                    {"url": url, "field": field, "expected": want.get(field), "stored": got.get(field)}
+                )
+        if not _same_time(want.get("published_at"), got.get("published_at")):
+            wrong.append(
+                {
+                    "url": url,
+                    "field": "published_at",
+                    "expected": want.get("published_at"),
+                    "stored": got.get("published_at"),
+                }
+            )
+    failed_kinds: dict[str, set[str]] = {}
+    for url, kind in failures:
+        failed_kinds.setdefault(canonicalize_url(url), set()).add(kind)
+    faults_missed = []
+    for fault in truth.get("faults", []):
+        kinds = FAULT_KINDS.get(fault["kind"])
+        if kinds is None:
+            continue  # e.g. a redirect: checked through the article list instead
+        if not kinds & failed_kinds.get(canonicalize_url(fault["url"]), set()):
+            faults_missed.append(fault)
+    return {
+        "sites": len({a["site"] for a in truth["articles"]}),
+        "articles_expected": len(expected),
+        "articles_stored": len(stored),
+        "missing": len(missing),
+        "extra": len(extra),
+        "fields_wrong": len(wrong),
+        "failures": len(failures),
+        "failures_by_kind": dict(Counter(k for _, k in failures)),
+        "faults_expected": sum(1 for f in truth.get("faults", []) if f["kind"] in FAULT_KINDS),
+        "faults_missed": len(faults_missed),
+        "runs": dict(Counter(status for _, status, _ in runs)),
+        "details": {
+            "missing": missing[:20],
+            "extra": extra[:20],
+            "fields_wrong": wrong[:20],
+            "faults_missed": faults_missed[:20],
+            "runs_not_ok": [{"site": s, "status": st, "reason": r} for s, st, r in runs if st != "ok"],
+        },
+    }
+
+
+def _prepare_db(db_path: str) -> None:
+    """Start from an empty database, refusing to delete one that holds non-demo data."""
+    path = Path(db_path)
+    if path.exists():
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            marker = conn.execute("SELECT count(*) FROM sites WHERE config LIKE '%127.0.0.1%'").fetchone()[0]
+            others = conn.execute(
+                "SELECT count(*) FROM sites WHERE config NOT LIKE '%127.0.0.1%'"
+            ).fetchone()[0]
+            conn.close()
+        except sqlite3.Error:
+            marker, others = 0, 1
+        if others or not marker:
+            raise click.ClickException(f"{db_path} exists and is not a demo database; choose another --db")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    open_db(db_path).conn.close()
+
+
+@click.command()
+@click.option(
+    "--db",
+    "db_path",
+    default="demo.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Database to create (a previous demo database is replaced).",
+)
+@click.option("--seed", default=7, show_default=True, help="Seed of the simulated sites.")
+@click.option(
+    "--scale",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Articles per column multiplier.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@friendly_errors
+def demo(db_path: str, seed: int, scale: int, as_json: bool) -> None:
+    """Start the offline demo government sites on 127.0.0.1, crawl each once, and check the result.
+
+    The summary compares the database with the demo's ground truth: articles expected, stored,
+    missing, extra, fields wrong, and whether every injected fault was recorded as a failure.
+
+    Example: newsmon demo --db demo.db --json
+    """
+    from demo.server import DemoServer
+
+    from demo.world import build_world
+
+    _prepare_db(db_path)
+    with tempfile.TemporaryDirectory(prefix="newsmon-demo-") as tmp:
+        config = Path(tmp) / "demo-sites.toml"
+        with DemoServer(build_world(seed=seed, scale=scale)) as srv:
+            srv.write_sites_toml(config)
+            sites = load_sites(config)
+            if not as_json:
+                click.echo(f"demo: {len(sites)} sites on 127.0.0.1, crawling into {db_path} …")
+            jobs = [CrawlJob(s, db_path, str(config), DEMO_SETTINGS) for s in sites]
+            run_crawls(jobs, quiet=True)
+            truth = srv.truth()
+    summary = compare_with_truth(db_path, truth)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        _print_summary(summary, db_path)
+    ok = not (summary["missing"] or summary["extra"] or summary["fields_wrong"] or summary["faults_missed"])
+    raise SystemExit(0 if ok else 1)
+
+
+def _print_summary(s: dict[str, Any], db_path: str) -> None:
+    click.echo(f"sites crawled      {s['sites']}")
+    click.echo(f"articles expected  {s['articles_expected']}")
+    click.echo(f"articles stored    {s['articles_stored']}")
+    click.echo(f"missing / extra    {s['missing']} / {s['extra']}")
+    click.echo(f"fields wrong       {s['fields_wrong']}")
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(s["failures_by_kind"].items())) or "none"
+    click.echo(f"failures recorded  {s['failures']} ({kinds})")
+    click.echo(f"faults recorded    {s['faults_expected'] - s['faults_missed']} of {s['faults_expected']}")
+    click.echo(f"runs               {', '.join(f'{k} {v}' for k, v in sorted(s['runs'].items()))}")
+    for key in ("missing", "extra", "fields_wrong", "faults_missed", "runs_not_ok"):
+        for item in s["details"][key][:5]:
+            click.echo(f"  {key}: {item}")
+    click.echo(f"browse: datasette {db_path}   export: newsmon export --db {db_path} --format csv")
+
+
+COMMANDS = [demo]

@@ -1,0 +1,88 @@
+"""RunRecorder: writes the crawl's run row, with a status derived from its stats (not its exit code)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from crawler.runstate import get_run_state
+
+logger = logging.getLogger(__name__)
+
+COUNT_KEYS = {
+    "pages": "response_received_count",
+    "list_pages": "newsmon/list_pages",
+    "links_found": "newsmon/links_found",
+    "new_items": "newsmon/items/new",
+    "duplicate_items": "newsmon/items/duplicate",
+    "updated_items": "newsmon/items/updated",
+}
+
+
+def run_status(stats: Mapping[str, Any], reason: str) -> tuple[str, str]:
+    """Decide a run's status and a human reason from its Scrapy stats and finish reason."""
+    sources = int(stats.get("newsmon/sources", 0))
+    sources_ok = int(stats.get("newsmon/sources_ok", 0))
+    unchanged = int(stats.get("newsmon/sources_unchanged", 0))
+    blocked = int(stats.get("newsmon/failures/blocked", 0))
+    links = int(stats.get("newsmon/links_found", 0))
+    fetched_lists = int(stats.get("newsmon/list_pages", 0)) - unchanged
+    if reason == "shutdown":
+        return "failed", "shutdown: stopped before the crawl finished"
+    if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
+        return "failed", f"crawl ended early: {reason}"
+    if stats.get("newsmon/storage_error"):
+        return "failed", f"storage error: {stats['newsmon/storage_error']}"
+    if sources and blocked and sources_ok == 0:
+        return "blocked", f"{blocked} anti-bot challenge page(s); no source could be read"
+    if sources and sources_ok == 0:
+        return "failed", "no source could be fetched"
+    if sources and fetched_lists > 0 and links == 0 and unchanged < sources:
+        return "failed", "no article links found on any source (site layout changed?)"
+    extraction_errors = int(stats.get("newsmon/failures/parse", 0))
+    if extraction_errors and not int(stats.get("newsmon/articles_extracted", 0)):
+        return "failed", f"{extraction_errors} page(s) could not be extracted and none could"
+    return "ok", reason
+
+
+class RunRecorder:
+    """Opens the run row when the spider opens and closes it with status, counts and stats."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.state = get_run_state(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RunRecorder:
+        """Build from the crawler; off when NEWSMON_RECORD_RUNS is false."""
+        if not crawler.settings.getbool("NEWSMON_RECORD_RUNS", True):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Any) -> None:
+        """Start the run row."""
+        self.state.open(getattr(spider, "site_name", spider.name))
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Finish the run row with a status derived from the stats."""
+        stats = self.crawler.stats.get_stats()
+        status, why = run_status(stats, reason)
+        counts = {k: int(stats.get(v, 0)) for k, v in COUNT_KEYS.items()}
+        store = self.state.store
+        if store is None:
+            return
+        try:
+            save = getattr(spider, "save_validators", None)
+            if save is not None:
+                save(reason)
+            store.finish_run(self.state.run_id or 0, status, reason=why, counts=counts, stats=stats)
+            logger.info("run %s finished: %s (%s) %s", self.state.run_id, status, why, counts)
+        finally:
+            self.state.close()

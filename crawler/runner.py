@@ -1,0 +1,123 @@
+"""Run crawls as `scrapy crawl` subprocesses (one process per site run). Imports no Scrapy."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawler.sites import Site
+
+logger = logging.getLogger(__name__)
+
+PROJECT_SETTINGS = "crawler.settings"
+
+
+@dataclass
+class CrawlJob:
+    """What one crawl subprocess should do."""
+
+    site: Site
+    db_path: str
+    sites_path: str | None = None  # None: the site travels as JSON
+    settings: Mapping[str, str | int | float] = field(default_factory=dict)
+    refresh: bool = False
+
+
+@dataclass
+class CrawlResult:
+    """How a crawl subprocess ended."""
+
+    site: str
+    returncode: int
+    seconds: float
+    pid: int
+
+
+def site_settings(site: Site) -> dict[str, str | int | float]:
+    """Scrapy settings derived from a site's politeness overrides."""
+    out: dict[str, str | int | float] = {"CONCURRENT_REQUESTS_PER_DOMAIN": site.concurrency}
+    if site.delay is not None:
+        out["DOWNLOAD_DELAY"] = site.delay
+    if site.max_articles:
+        out["CLOSESPIDER_ITEMCOUNT"] = site.max_articles
+    return out
+
+
+def crawl_argv(job: CrawlJob) -> list[str]:
+    """argv of `python -m scrapy crawl site …` for a job."""
+    argv = [sys.executable, "-m", "scrapy", "crawl", "site"]
+    if job.site.name == "adhoc" and all(s.kind == "auto" for s in job.site.sources):
+        argv += ["-a", "urls=" + " ".join(s.url for s in job.site.sources)]
+    elif job.sites_path:
+        argv += ["-a", f"site={job.site.name}", "-a", f"sites={os.path.abspath(job.sites_path)}"]
+    else:
+        argv += ["-a", f"site_json={job.site.to_json()}"]
+    if job.refresh:
+        argv += ["-a", "refresh=1"]
+    settings = {"NEWSMON_DB": os.path.abspath(job.db_path), **site_settings(job.site), **job.settings}
+    for key, value in settings.items():
+        argv += ["-s", f"{key}={value}"]
+    return argv
+
+
+def crawl_env() -> dict[str, str]:
+    """Environment for a crawl subprocess: project settings module and import path."""
+    env = dict(os.environ)
+    env["SCRAPY_SETTINGS_MODULE"] = PROJECT_SETTINGS
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def start_crawl(
+    job: CrawlJob, *, stdout: int | None = None, stderr: int | None = None
+) -> subprocess.Popen[bytes]:
+    """Start one crawl subprocess in its own process group (so it can be stopped as a whole)."""
+    argv = crawl_argv(job)
+    logger.info("starting crawl of %s", job.site.name)
+    return subprocess.Popen(
+        argv, env=crawl_env(), stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, start_new_session=True
+    )
+
+
+def run_crawls(
+    jobs: Sequence[CrawlJob],
+    *,
+    parallel: int = 0,
+    on_done: Callable[[CrawlResult], None] | None = None,
+    quiet: bool = True,
+) -> list[CrawlResult]:
+    """Run jobs with at most `parallel` subprocesses at once (default: CPU count); wait for all."""
+    parallel = parallel or os.cpu_count() or 2
+    queue = list(jobs)
+    running: dict[subprocess.Popen[bytes], tuple[CrawlJob, float]] = {}
+    results: list[CrawlResult] = []
+    out = subprocess.DEVNULL if quiet else None
+    try:
+        while queue or running:
+            while queue and len(running) < parallel:
+                job = queue.pop(0)
+                running[start_crawl(job, stdout=out, stderr=out)] = (job, time.monotonic())
+            finished = [p for p in running if p.poll() is not None]
+            if not finished:
+                time.sleep(0.05)
+                continue
+            for proc in finished:
+                job, t0 = running.pop(proc)
+                result = CrawlResult(job.site.name, proc.returncode, time.monotonic() - t0, proc.pid)
+                results.append(result)
+                if on_done:
+                    on_done(result)
+    except KeyboardInterrupt:
+        for proc in running:
+            proc.terminate()
+        for proc in running:
+            proc.wait(timeout=30)
+        raise
+    return results

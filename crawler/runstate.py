@@ -1,0 +1,56 @@
+"""Per-crawl state shared by the spider, pipelines and extensions: the store handle, run id, failures."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+_ATTR = "_newsmon_run_state"
+
+
+class RunState:
+    """One crawl's database handle and run row; opened on first use, closed by the RunRecorder."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.db_path: str = crawler.settings.get("NEWSMON_DB")
+        self.store: Store | None = None
+        self.run_id: int | None = None
+        self.site_name: str | None = None
+
+    def open(self, site_name: str) -> Store:
+        """Open the database (migrating it) and start the run row, once."""
+        if self.store is None:
+            self.store = Store(self.db_path)
+            self.site_name = site_name
+            self.run_id = self.store.start_run(site_name)
+            logger.info("run %s started for site %s (db %s)", self.run_id, site_name, self.db_path)
+        return self.store
+
+    def fail(self, url: str, kind: str, detail: str = "", http_status: int | None = None) -> None:
+        """Record a failure and count it in the stats under newsmon/failures/<kind>."""
+        stats = self.crawler.stats
+        stats.inc_value("newsmon/failures")
+        stats.inc_value(f"newsmon/failures/{kind}")
+        logger.warning("failure %s %s: %s", kind, url, detail)
+        if self.store is not None:
+            self.store.record_failure(self.run_id, self.site_name, url, kind, detail, http_status)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+def get_run_state(crawler: Any) -> RunState:
+    """The RunState of this crawler (created on first call)."""
+    state = getattr(crawler, _ATTR, None)
+    if state is None:
+        state = RunState(crawler)
+        setattr(crawler, _ATTR, state)
+    return state

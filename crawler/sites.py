@@ -1,0 +1,373 @@
+"""Site configuration: load a TOML file, validate every key, and explain errors by file, site and key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+LEVELS = ("national", "province", "city", "county", "department")
+SOURCE_KINDS = ("listing", "feed", "sitemap", "auto")
+EXTRACT_KEYS = ("title", "body", "date", "source", "author", "column", "drop")
+SITE_KEYS = {
+    "name",
+    "title",
+    "region",
+    "level",
+    "every",
+    "cron",
+    "sources",
+    "aliases",
+    "extract",
+    "delay",
+    "concurrency",
+    "timeout",
+    "verified",
+    "enabled",
+    "notes",
+    "max_articles",
+}
+SOURCE_KEYS = {"kind", "url", "max_pages"}
+TOP_KEYS = {"site", "watch", "defaults"}
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+DURATION_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DEFAULT_EVERY = "30m"
+DEFAULT_MAX_PAGES = 5
+
+
+class ConfigError(ValueError):
+    """One or more configuration problems, each naming the file, the site and the key."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place to discover articles: a column (listing), a feed or a sitemap."""
+
+    kind: str
+    url: str
+    max_pages: int = DEFAULT_MAX_PAGES
+
+
+@dataclass(frozen=True)
+class Site:
+    """A monitored site, as configured."""
+
+    name: str
+    title: str
+    sources: tuple[Source, ...]
+    region: str = ""
+    level: str = "city"
+    every: str | None = DEFAULT_EVERY
+    cron: str | None = None
+    aliases: tuple[str, ...] = ()
+    extract: Mapping[str, Any] = field(default_factory=dict)
+    delay: float | None = None
+    concurrency: int = 1
+    timeout: int | None = None
+    verified: bool = False
+    enabled: bool = True
+    max_articles: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def every_seconds(self) -> int | None:
+        """The interval in seconds, or None when the site runs on a cron schedule."""
+        return parse_duration(self.every) if self.every and not self.cron else None
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """Host names (with port when not default) that belong to this site."""
+        hosts = {_netloc(s.url) for s in self.sources}
+        hosts.update(a.lower() for a in self.aliases)
+        return frozenset(hosts)
+
+    @property
+    def config_hash(self) -> str:
+        """Stable hash of the site's configuration, to notice edits."""
+        blob = json.dumps(self.raw, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:16]
+
+    def to_json(self) -> str:
+        """The raw config as JSON (handed to the spider subprocess)."""
+        return json.dumps(dict(self.raw), ensure_ascii=False, sort_keys=True)
+
+
+def _netloc(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.netloc or "").lower()
+
+
+def parse_duration(text: str) -> int:
+    """'30m' → 1800. Raises ValueError for anything else."""
+    m = DURATION_RE.match(str(text))
+    if not m or int(m.group(1)) <= 0:
+        raise ValueError(f"{text!r} is not a duration like '90s', '30m', '2h' or '1d'")
+    return int(m.group(1)) * DURATION_UNITS[m.group(2)]
+
+
+def check_cron(expr: str) -> None:
+    """Raise ValueError unless expr is a valid 5-field crontab expression."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    if len(str(expr).split()) != 5:
+        raise ValueError(f"{expr!r} is not a 5-field crontab expression (minute hour day month weekday)")
+    CronTrigger.from_crontab(str(expr), timezone="Asia/Shanghai")
+
+
+def check_url(url: Any) -> str:
+    """Return url if it is an absolute http(s) URL with a host, else raise ValueError."""
+    if not isinstance(url, str):
+        raise ValueError(f"expected a URL string, got {type(url).__name__}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an absolute http(s) URL")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{url!r} has an invalid port") from exc
+    return url
+
+
+class _Checker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[str] = []
+
+    def error(self, where: str, key: str | None, msg: str) -> None:
+        loc = f"{self.path}: {where}"
+        if key:
+            loc += f", key '{key}'"
+        self.problems.append(f"{loc}: {msg}")
+
+    def typed(self, where: str, data: Mapping[str, Any], key: str, types: type | tuple[type, ...]) -> Any:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            self.error(where, key, f"expected {_type_name(types)}, got a boolean")
+            return None
+        if not isinstance(value, types):
+            self.error(where, key, f"expected {_type_name(types)}, got {type(value).__name__} {value!r}")
+            return None
+        return value
+
+
+def _type_name(types: type | tuple[type, ...]) -> str:
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true/false",
+        list: "a list",
+        dict: "a table",
+    }
+    if isinstance(types, tuple):
+        return " or ".join(names.get(t, t.__name__) for t in types)
+    return names.get(types, types.__name__)
+
+
+def _parse_site(c: _Checker, idx: int, data: Any, defaults: Mapping[str, Any]) -> Site | None:
+    name = data.get("name") if isinstance(data, dict) else None
+    where = f"site '{name}'" if isinstance(name, str) and name else f"site #{idx + 1}"
+    if not isinstance(data, dict):
+        c.error(where, None, "each [[site]] must be a table")
+        return None
+    merged = {**defaults, **data}
+    before = len(c.problems)
+    for key in sorted(set(data) - SITE_KEYS):
+        c.error(where, key, f"unknown key (allowed: {', '.join(sorted(SITE_KEYS))})")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        c.error(where, "name", "required: a lower-case slug such as 'changchun-gov' (a-z, 0-9, '-', '_')")
+    title = c.typed(where, merged, "title", str) or (name if isinstance(name, str) else "")
+    region = c.typed(where, merged, "region", str) or ""
+    level = c.typed(where, merged, "level", str) or "city"
+    if level not in LEVELS:
+        c.error(where, "level", f"{level!r} is not one of {', '.join(LEVELS)}")
+    every = c.typed(where, merged, "every", str)
+    cron = c.typed(where, merged, "cron", str)
+    if "every" in data and "cron" in data:
+        c.error(where, "cron", "give either 'every' or 'cron', not both")
+    if cron is not None:
+        try:
+            check_cron(cron)
+        except ValueError as exc:
+            c.error(where, "cron", str(exc))
+        every = None if "every" not in data else every
+    elif every is None:
+        every = DEFAULT_EVERY
+    if every is not None and not cron:
+        try:
+            parse_duration(every)
+        except ValueError as exc:
+            c.error(where, "every", str(exc))
+    sources: list[Source] = []
+    raw_sources = merged.get("sources")
+    if not isinstance(raw_sources, list) or not raw_sources:
+        c.error(where, "sources", "required: a non-empty list of { kind, url } tables")
+        raw_sources = []
+    for j, src in enumerate(raw_sources):
+        swhere = f"{where}, sources[{j}]"
+        if not isinstance(src, dict):
+            c.error(swhere, None, 'each source must be a table like { kind = "listing", url = "…" }')
+            continue
+        for key in sorted(set(src) - SOURCE_KEYS):
+            c.error(swhere, key, f"unknown key (allowed: {', '.join(sorted(SOURCE_KEYS))})")
+        kind = c.typed(swhere, src, "kind", str) or "listing"
+        if kind not in SOURCE_KINDS:
+            c.error(swhere, "kind", f"{kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+        try:
+            url = check_url(src.get("url"))
+        except ValueError as exc:
+            c.error(swhere, "url", str(exc))
+            continue
+        max_pages = c.typed(swhere, src, "max_pages", int)
+        if max_pages is not None and not 1 <= max_pages <= 10_000:
+            c.error(swhere, "max_pages", "must be between 1 and 10000")
+        sources.append(Source(kind=kind, url=url, max_pages=max_pages or DEFAULT_MAX_PAGES))
+    aliases = c.typed(where, merged, "aliases", list) or []
+    for a in aliases:
+        if not isinstance(a, str) or "/" in a or not a:
+            c.error(where, "aliases", f"{a!r} is not a host name")
+    extract = c.typed(where, merged, "extract", dict) or {}
+    for key in sorted(set(extract) - set(EXTRACT_KEYS)):
+        c.error(where, f"extract.{key}", f"unknown key (allowed: {', '.join(EXTRACT_KEYS)})")
+    for key, value in extract.items():
+        ok = isinstance(value, str) or (
+            key == "drop" and isinstance(value, list) and all(isinstance(v, str) for v in value)
+        )
+        if not ok:
+            c.error(
+                where, f"extract.{key}", "expected a CSS selector string" + (" list" if key == "drop" else "")
+            )
+    delay = c.typed(where, merged, "delay", (int, float))
+    if delay is not None and not 0 <= delay <= 3600:
+        c.error(where, "delay", "must be between 0 and 3600 seconds")
+    concurrency = c.typed(where, merged, "concurrency", int) or 1
+    if not 1 <= concurrency <= 32:
+        c.error(where, "concurrency", "must be between 1 and 32")
+    timeout = merged.get("timeout")
+    timeout_s: int | None = None
+    if timeout is not None:
+        try:
+            timeout_s = parse_duration(timeout) if isinstance(timeout, str) else None
+            if not isinstance(timeout, str):
+                raise ValueError(f"expected a duration string like '20m', got {timeout!r}")
+        except ValueError as exc:
+            c.error(where, "timeout", str(exc))
+    verified = c.typed(where, merged, "verified", bool)
+    enabled = c.typed(where, merged, "enabled", bool)
+    max_articles = c.typed(where, merged, "max_articles", int)
+    c.typed(where, merged, "notes", str)
+    if len(c.problems) > before:
+        return None
+    return Site(
+        name=name,
+        title=title,
+        region=region,
+        level=level,
+        every=every if not cron else None,
+        cron=cron,
+        sources=tuple(sources),
+        aliases=tuple(a.lower() for a in aliases),
+        extract=dict(extract),
+        delay=float(delay) if delay is not None else None,
+        concurrency=concurrency,
+        timeout=timeout_s,
+        verified=bool(verified),
+        enabled=True if enabled is None else enabled,
+        max_articles=max_articles,
+        raw=dict(data),
+    )
+
+
+def parse_sites(data: Mapping[str, Any], path: str = "<config>") -> list[Site]:
+    """Validate an already-parsed TOML document; raise ConfigError listing every problem."""
+    c = _Checker(path)
+    for key in sorted(set(data) - TOP_KEYS):
+        c.error("top level", key, f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        c.error("[defaults]", None, "must be a table")
+        defaults = {}
+    for key in sorted(set(defaults) - (SITE_KEYS - {"name", "sources", "title"})):
+        c.error("[defaults]", key, "unknown or not allowed as a default")
+    raw_sites = data.get("site", [])
+    if not isinstance(raw_sites, list):
+        c.error("top level", "site", "sites are written as [[site]] tables")
+        raw_sites = []
+    sites: list[Site] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_sites):
+        site = _parse_site(c, i, raw, defaults)
+        if site is None:
+            continue
+        if site.name in seen:
+            c.error(f"site '{site.name}'", "name", f"duplicate site name (also site #{seen[site.name] + 1})")
+            continue
+        seen[site.name] = i
+        sites.append(site)
+    if c.problems:
+        raise ConfigError(c.problems)
+    return sites
+
+
+def load_sites(path: str | Path) -> list[Site]:
+    """Read and validate a site configuration file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{p}: file not found"]) from exc
+    except OSError as exc:
+        raise ConfigError([f"{p}: cannot read ({exc.strerror})"]) from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{p}: invalid TOML: {exc}"]) from exc
+    return parse_sites(data, str(p))
+
+
+def select_sites(sites: Sequence[Site], names: Sequence[str], path: str = "<config>") -> list[Site]:
+    """Pick sites by name, raising ConfigError for names that are not configured."""
+    by_name = {s.name: s for s in sites}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise ConfigError(
+            [
+                f"{path}: no site named {n!r} (configured: {', '.join(sorted(by_name)) or 'none'})"
+                for n in missing
+            ]
+        )
+    return [by_name[n] for n in names]
+
+
+def adhoc_site(urls: Sequence[str], name: str = "adhoc") -> Site:
+    """A site made on the fly from URLs given on the command line (kind detected from the response)."""
+    problems = []
+    for u in urls:
+        try:
+            check_url(u)
+        except ValueError as exc:
+            problems.append(f"command line: {exc}")
+    if problems:
+        raise ConfigError(problems)
+    raw = {"name": name, "title": name, "sources": [{"kind": "auto", "url": u} for u in urls]}
+    return parse_sites({"site": [raw]}, "command line")[0]
+
+
+def site_from_json(blob: str) -> Site:
+    """Rebuild a Site from Site.to_json() (used by the spider subprocess)."""
+    return parse_sites({"site": [json.loads(blob)]}, "spider argument")[0]

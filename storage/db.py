@@ -1,0 +1,121 @@
+"""SQLite connections for newsmon: WAL, busy timeout, immediate write transactions, migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from storage.schema import MIGRATIONS
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+class StorageError(Exception):
+    """A database problem explained for a person (read-only file, disk full, corrupt file)."""
+
+
+def explain(exc: BaseException, path: str | os.PathLike[str]) -> StorageError:
+    """Turn a low-level sqlite3 error into a StorageError naming the file and the likely cause."""
+    msg = str(exc)
+    low = msg.lower()
+    if "readonly" in low or "read-only" in low:
+        why = "the database file (or its folder) is read-only"
+    elif "disk is full" in low or "database or disk is full" in low:
+        why = "the disk (or the database's size limit) is full"
+    elif "not a database" in low or "malformed" in low or "corrupt" in low:
+        why = "the file is not a valid SQLite database or is corrupt"
+    elif "unable to open" in low:
+        why = "the database file cannot be opened (missing folder or no permission)"
+    elif "locked" in low or "busy" in low:
+        why = "the database stayed locked by another process longer than the busy timeout"
+    else:
+        why = "SQLite reported an error"
+    return StorageError(f"{path}: {why} ({msg})")
+
+
+def connect(path: str | os.PathLike[str], *, readonly: bool = False) -> sqlite_utils.Database:
+    """Open a database with WAL, a busy timeout and autocommit, so writes use explicit transactions."""
+    path = str(path)
+    try:
+        if readonly:
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+        else:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not readonly:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                logger.warning("%s: journal_mode is %s, not WAL", path, mode)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise explain(exc, path) from exc
+    return sqlite_utils.Database(conn)
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT: take the write lock up front so a read-then-write never fails busy."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def _migration_lock(path: str) -> Iterator[None]:
+    """Serialize schema migration across processes (first runs of several crawls at once)."""
+    if path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    lock_path = path + ".migrate.lock"
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def migrate(db: sqlite_utils.Database, path: str | os.PathLike[str] = ":memory:") -> list[str]:
+    """Apply pending migrations; return the names applied. Safe to call from several processes."""
+    path = str(path)
+    try:
+        with _migration_lock(path):
+            pending = [m.name for m in MIGRATIONS.pending(db)]
+            if pending:
+                MIGRATIONS.apply(db)
+                logger.info("applied migrations: %s", ", ".join(pending))
+            return pending
+    except sqlite3.Error as exc:
+        raise explain(exc, path) from exc
+
+
+def open_db(path: str | os.PathLike[str], *, migrate_schema: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) a newsmon database and bring its schema up to date."""
+    path = str(path)
+    if path != ":memory:":
+        parent = Path(path).resolve().parent
+        if not parent.exists():
+            raise StorageError(f"{path}: folder {parent} does not exist")
+    db = connect(path)
+    if migrate_schema:
+        migrate(db, path)
+    return db

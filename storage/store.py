@@ -1,0 +1,297 @@
+"""Writes and reads of crawl results: articles, runs, failures, list-page validators."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlite_utils
+
+from storage import stories
+from storage.db import explain, open_db, write_transaction
+from storage.store_time import utcnow
+
+logger = logging.getLogger(__name__)
+
+RUN_STATUSES = ("running", "ok", "failed", "crashed", "timeout", "skipped", "blocked")
+ARTICLE_FIELDS = (
+    "url",
+    "site",
+    "original_url",
+    "title",
+    "published_at",
+    "source",
+    "author",
+    "column_name",
+    "site_name",
+    "keywords",
+    "description",
+    "body_text",
+    "body_html",
+    "images",
+    "attachments",
+    "content_hash",
+    "signature",
+    "provenance",
+    "encoding",
+    "http_etag",
+    "http_last_modified",
+    "fetched_at",
+)
+JSON_FIELDS = ("images", "attachments", "provenance")
+
+
+def _row_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    row = {k: item.get(k) for k in ARTICLE_FIELDS}
+    for k in JSON_FIELDS:
+        if row[k] is not None and not isinstance(row[k], str):
+            row[k] = json.dumps(row[k], ensure_ascii=False)
+    return row
+
+
+class Store:
+    """One process's handle on the newsmon database; every write is a BEGIN IMMEDIATE transaction."""
+
+    def __init__(self, path: str | os.PathLike[str], *, migrate_schema: bool = True) -> None:
+        self.path = str(path)
+        self.db: sqlite_utils.Database = open_db(self.path, migrate_schema=migrate_schema)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sites ------------------------------------------------------------------------------
+    def upsert_sites(self, sites: Iterable[Mapping[str, Any]]) -> None:
+        """Record configured sites (name, title, region, level, config hash, config JSON)."""
+        rows = [
+            {
+                "name": s["name"],
+                "title": s.get("title"),
+                "region": s.get("region"),
+                "level": s.get("level"),
+                "config_hash": s.get("config_hash"),
+                "config": json.dumps(s.get("config", {}), ensure_ascii=False, sort_keys=True),
+                "updated_at": utcnow(),
+            }
+            for s in sites
+        ]
+        if not rows:
+            return
+        with self._write():
+            self.db["sites"].upsert_all(rows, pk="name")
+
+    # -- runs -------------------------------------------------------------------------------
+    def start_run(self, site: str, pid: int | None = None) -> int:
+        """Insert a `running` run row and return its id."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (site, pid, host, started_at, status) VALUES (?, ?, ?, ?, 'running')",
+                (site, pid if pid is not None else os.getpid(), socket.gethostname(), utcnow()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        reason: str | None = None,
+        counts: Mapping[str, int] | None = None,
+        stats: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Close a run with its status, reason, counters and Scrapy stats."""
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
+        counts = dict(counts or {})
+        values = {
+            "finished_at": utcnow(),
+            "status": status,
+            "reason": reason,
+            "stats": json.dumps(stats or {}, ensure_ascii=False, default=str, sort_keys=True),
+        }
+        for key in ("pages", "list_pages", "links_found", "new_items", "duplicate_items", "updated_items"):
+            values[key] = int(counts.get(key, 0))
+        with self._write() as conn:
+            failures = conn.execute("SELECT count(*) FROM failures WHERE run_id = ?", (run_id,)).fetchone()[0]
+            values["failures"] = failures
+            cols = ", ".join(f"{k} = ?" for k in values)
+            conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*values.values(), run_id))
+
+    def record_skipped_run(self, site: str, reason: str) -> int:
+        """Record a run that was not started (previous run still going, limit reached)."""
+        now = utcnow()
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (site, host, started_at, finished_at, status, reason, failures) "
+                "VALUES (?, ?, ?, ?, 'skipped', ?, 0)",
+                (site, socket.gethostname(), now, now, reason),
+            )
+            return int(cur.lastrowid or 0)
+
+    # -- failures ---------------------------------------------------------------------------
+    def record_failure(
+        self,
+        run_id: int | None,
+        site: str | None,
+        url: str,
+        kind: str,
+        detail: str = "",
+        http_status: int | None = None,
+    ) -> None:
+        """Store one failed fetch or extraction."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO failures (run_id, site, url, kind, http_status, detail, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, site, url, kind, http_status, detail[:2000], utcnow()),
+            )
+
+    # -- articles ---------------------------------------------------------------------------
+    def known_urls(self, urls: Sequence[str]) -> set[str]:
+        """Subset of canonical `urls` already stored as articles."""
+        found: set[str] = set()
+        for i in range(0, len(urls), 500):
+            chunk = list(urls[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0] for r in self.db.conn.execute(f"SELECT url FROM articles WHERE url IN ({marks})", chunk)
+            )
+        return found
+
+    def save_articles(self, items: Sequence[Mapping[str, Any]], run_id: int | None = None) -> list[str]:
+        """Store a batch in one transaction; return per item 'new', 'duplicate', 'updated' or 'unchanged'."""
+        outcomes: list[str] = []
+        with self._write() as conn:
+            for item in items:
+                outcomes.append(self._save_one(conn, item, run_id))
+        return outcomes
+
+    def _save_one(self, conn: sqlite3.Connection, item: Mapping[str, Any], run_id: int | None) -> str:
+        row = _row_from_item(item)
+        now = utcnow()
+        existing = conn.execute(
+            "SELECT id, content_hash, title, body_text, published_at, duplicate_of FROM articles WHERE url = ?",
+            (row["url"],),
+        ).fetchone()
+        if existing is not None:
+            art_id, old_hash, old_title, old_body, old_pub, dup_of = existing
+            if old_hash == row["content_hash"]:
+                conn.execute(
+                    "UPDATE articles SET last_seen_at = ?, http_etag = ?, http_last_modified = ? WHERE id = ?",
+                    (now, row["http_etag"], row["http_last_modified"], art_id),
+                )
+                return "unchanged"
+            if dup_of is not None and old_body is None:
+                old_body = conn.execute("SELECT body_text FROM articles WHERE id = ?", (dup_of,)).fetchone()[
+                    0
+                ]
+            conn.execute(
+                "INSERT INTO article_versions (article_id, content_hash, title, body_text, published_at, seen_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (art_id, old_hash, old_title, old_body, old_pub, now),
+            )
+            if dup_of is None:
+                self._hand_body_to_copies(conn, art_id)
+            update = {k: v for k, v in row.items() if k not in ("url", "site")}
+            update.update(last_seen_at=now, run_id=run_id, duplicate_of=None)
+            cols = ", ".join(f"{k} = ?" for k in update)
+            conn.execute(f"UPDATE articles SET {cols} WHERE id = ?", (*update.values(), art_id))
+            stories.reassign(conn, art_id)
+            return "updated"
+
+        row.update(first_seen_at=now, last_seen_at=now, run_id=run_id)
+        twin = None
+        if row["content_hash"]:
+            twin = conn.execute(
+                "SELECT id FROM articles WHERE content_hash = ? AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+                (row["content_hash"],),
+            ).fetchone()
+        if twin is not None:
+            # An exact copy keeps its own metadata but points at the first copy's body.
+            row.update(body_text=None, body_html=None, signature=None, duplicate_of=twin[0])
+        cols = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        cur = conn.execute(f"INSERT INTO articles ({cols}) VALUES ({marks})", tuple(row.values()))
+        art_id = int(cur.lastrowid or 0)
+        stories.assign(conn, art_id)
+        return "duplicate" if twin is not None else "new"
+
+    @staticmethod
+    def _hand_body_to_copies(conn: sqlite3.Connection, art_id: int) -> None:
+        """Before an article's body changes, give its old body to the first exact copy pointing at it."""
+        heir = conn.execute(
+            "SELECT id FROM articles WHERE duplicate_of = ? ORDER BY id LIMIT 1", (art_id,)
+        ).fetchone()
+        if heir is None:
+            return
+        conn.execute(
+            "UPDATE articles SET (body_text, body_html, signature, duplicate_of) = "
+            "(SELECT body_text, body_html, signature, NULL FROM articles WHERE id = ?) WHERE id = ?",
+            (art_id, heir[0]),
+        )
+        conn.execute(
+            "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? AND id != ?",
+            (heir[0], art_id, heir[0]),
+        )
+
+    # -- list-page validators -----------------------------------------------------------------
+    def source_state(self, url: str) -> dict[str, Any] | None:
+        """Stored ETag/Last-Modified for a list page, feed or sitemap."""
+        row = self.db.conn.execute(
+            "SELECT etag, last_modified, last_status, last_fetched_at FROM source_state WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("etag", "last_modified", "last_status", "last_fetched_at"), row, strict=True))
+
+    def save_source_state(
+        self, url: str, site: str, etag: str | None, last_modified: str | None, status: int
+    ) -> None:
+        """Remember validators of a list page for the next run's conditional request."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO source_state (url, site, etag, last_modified, last_status, last_fetched_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
+                "last_modified = excluded.last_modified, last_status = excluded.last_status, "
+                "last_fetched_at = excluded.last_fetched_at",
+                (url, site, etag, last_modified, status, utcnow()),
+            )
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _write(self) -> Any:
+        return _ExplainedWrite(self)
+
+
+class _ExplainedWrite:
+    """write_transaction that turns sqlite3 errors into StorageError naming the file."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cm: Any = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._cm = write_transaction(self.store.db)
+        try:
+            return self._cm.__enter__()
+        except sqlite3.Error as exc:
+            raise explain(exc, self.store.path) from exc
+
+    def __exit__(self, et: Any, ev: Any, tb: Any) -> bool:
+        try:
+            self._cm.__exit__(et, ev, tb)
+        except sqlite3.Error as exc:
+            raise explain(exc, self.store.path) from exc
+        if isinstance(ev, sqlite3.Error):
+            raise explain(ev, self.store.path) from ev
+        return False
