@@ -36,3 +36,6 @@ def _register() -> None:
 _register()
 
 __all__ = ["main", "common", "os"]
+
+if __name__ == "__main__":
+    main()

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from crawler import discovery
 from crawler.dedup import canonicalize_url
-from crawler.extract import extract_article
+from crawler.extract import decode_html, extract_article
 from crawler.items import article_item
 from crawler.middlewares import ChallengeBlocked
 from crawler.runstate import get_run_state
@@ -69,6 +69,12 @@ def _charset(response: Response) -> str | None:
         if key.lower() == "charset" and value:
             return value.strip("\"' ")
     return None
+
+
+def _joined(value: Any) -> str | None:
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value) or None
+    return value
 
 
 class SiteSpider(scrapy.Spider):
@@ -205,7 +211,7 @@ class SiteSpider(scrapy.Spider):
         yield from self._listing(response, response.meta["source"], response.meta["page"])
 
     def _listing(self, response: Response, source: Source, page: int) -> Iterable[Any]:
-        text = response.text if hasattr(response, "text") else ""
+        text, _encoding = decode_html(response.body, _charset(response))
         links = discovery.article_links(text, response.url, self.hosts)
         new = self._new_article_links([link.url for link in links])
         self.crawler.stats.inc_value("newsmon/links_found", len(links))
@@ -227,9 +233,21 @@ class SiteSpider(scrapy.Spider):
         entries = discovery.parse_feed(response.body, response.url)
         if not entries:
             self.state.fail(response.url, "parse", "feed has no entries or is not a feed")
-        urls = [e.url for e in entries if discovery.same_site(e.url, self.hosts)]
+        urls = self._entry_urls(entries)
         self.crawler.stats.inc_value("newsmon/links_found", len(urls))
         yield from (self._article_request(url, source) for url in self._new_article_links(urls))
+
+    def _entry_urls(self, entries: list[discovery.FeedEntry]) -> list[str]:
+        """Feed/sitemap entries of this site that are not home, column or navigation pages."""
+        out = []
+        for e in entries:
+            if not discovery.same_site(e.url, self.hosts):
+                continue
+            if discovery.is_list_url(e.url) and not discovery.is_article_url(e.url):
+                self.crawler.stats.inc_value("newsmon/entries_not_articles")
+                continue
+            out.append(e.url)
+        return out
 
     def _sitemap(self, response: Response, source: Source) -> Iterable[Any]:
         kind, entries = discovery.parse_sitemap(response.body, response.url)
@@ -246,7 +264,7 @@ class SiteSpider(scrapy.Spider):
                         meta={"source": source, "page": 1},
                     )
             return
-        urls = [e.url for e in entries if discovery.same_site(e.url, self.hosts)]
+        urls = self._entry_urls(entries)
         self.crawler.stats.inc_value("newsmon/links_found", len(urls))
         yield from (self._article_request(url, source) for url in self._new_article_links(urls))
 
@@ -314,7 +332,7 @@ class SiteSpider(scrapy.Spider):
             author=data.get("author"),
             column_name=data.get("column"),
             site_name=data.get("site_name"),
-            keywords=data.get("keywords"),
+            keywords=_joined(data.get("keywords")),
             description=data.get("description"),
             body_text=data.get("body_text"),
             body_html=data.get("body_html"),

@@ -1,0 +1,78 @@
+"""Shared fixtures: the offline demo sites on 127.0.0.1 and helpers to run real crawls in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
+    "DOWNLOAD_TIMEOUT": "2",
+    "RETRY_TIMES": "1",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture(scope="session")
+def demo_server() -> Iterator[Any]:
+    """The demo sites, shared by tests that only read them (never publish or break them)."""
+    from demo.server import DemoServer
+    from demo.world import build_world
+
+    srv = DemoServer(build_world(seed=7, scale=1, slow_seconds=3.0)).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def fresh_demo() -> Iterator[Any]:
+    """A demo server of its own, for tests that publish articles or break sites."""
+    from demo.server import DemoServer
+    from demo.world import build_world
+
+    srv = DemoServer(build_world(seed=11, scale=1, slow_seconds=3.0)).start()
+    yield srv
+    srv.stop()
+
+
+def newsmon(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """Run the newsmon CLI in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+    )
+
+
+def crawl_sites(db: Path, config: Path, *names: str, extra: dict[str, str] | None = None,
+                refresh: bool = False) -> subprocess.CompletedProcess[str]:
+    """`newsmon crawl` of the named sites (or all) with fast local settings."""
+    sets = [f"--set={k}={v}" for k, v in {**DEMO_SETTINGS, **(extra or {})}.items()]
+    targets = list(names) or ["--all"]
+    return newsmon("crawl", "--db", str(db), "--sites", str(config), *sets, *targets,
+                   *(["--refresh"] if refresh else []))
+
+
+def last_runs(db: Path) -> dict[str, dict[str, Any]]:
+    """Latest run row per site, with stats decoded."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    rows = conn.execute("SELECT * FROM runs WHERE id IN (SELECT max(id) FROM runs GROUP BY site)").fetchall()
+    conn.close()
+    out = {}
+    for r in rows:
+        d = dict(r)
+        d["stats"] = json.loads(d["stats"] or "{}")
+        out[d["site"]] = d
+    return out

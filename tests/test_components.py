@@ -1,0 +1,137 @@
+"""Crawl components on their own: challenge detection, failure classes, run status, pipelines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import DropItem, IgnoreRequest
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.test import get_crawler
+from twisted.internet.error import DNSLookupError, TimeoutError
+from twisted.python.failure import Failure
+
+from crawler.challenge import detect_challenge
+from crawler.extensions import run_status
+from crawler.middlewares import ChallengeBlocked, ChallengeDetector
+from crawler.pipelines import FingerprintPipeline, StorePipeline, ValidatePipeline
+from crawler.runstate import get_run_state
+from spiders.site import SiteSpider, classify_failure
+
+RUISHU = b"""<html><head><meta charset="utf-8"><script>var $_ts=window['$_ts'];if(!$_ts)$_ts={};
+$_ts.nsd=12345;document.cookie="FSSBBIl1UgzbN7N80S="+x;location.reload();</script></head><body></body></html>"""
+ENABLE_JS = "<html><body><p>请开启JavaScript并刷新该页.</p></body></html>".encode()
+ARTICLE = ("<html><body><h1>标题</h1>" + "<p>政府工作报告提出，要坚持稳中求进工作总基调。</p>" * 40 + "</body></html>").encode()
+
+
+def test_detect_challenge() -> None:
+    assert detect_challenge(412, RUISHU) is not None
+    assert detect_challenge(521, b"<html></html>") is not None
+    assert detect_challenge(200, RUISHU) is not None
+    assert detect_challenge(200, ENABLE_JS) is not None
+    assert detect_challenge(200, ARTICLE) is None
+    # a long real article that merely mentions JavaScript in a footer is not a challenge
+    assert detect_challenge(200, ARTICLE.replace(b"</body>", "请开启JavaScript</body>".encode())) is None
+
+
+def test_challenge_middleware_raises() -> None:
+    crawler = get_crawler(SiteSpider)
+    mw = ChallengeDetector.from_crawler(crawler)
+    req = Request("http://127.0.0.1:1/a.html")
+    with pytest.raises(ChallengeBlocked):
+        mw.process_response(req, Response(req.url, status=412, body=RUISHU, request=req))
+    ok = HtmlResponse(req.url, body=ARTICLE, request=req)
+    assert mw.process_response(req, ok) is ok
+
+
+def _failure(exc: Exception, status: int | None = None) -> Failure:
+    try:
+        raise exc
+    except Exception:
+        return Failure()
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (ChallengeBlocked("blocked: HTTP 412"), "blocked"),
+        (IgnoreRequest("Forbidden by robots.txt"), "robots"),
+        (TimeoutError("took too long"), "timeout"),
+        (DNSLookupError("no such host"), "dns"),
+        (RuntimeError("boom"), "network"),
+    ],
+)
+def test_classify_failure(exc: Exception, kind: str) -> None:
+    assert classify_failure(_failure(exc))[0] == kind
+
+
+def test_classify_http_error() -> None:
+    req = Request("http://127.0.0.1:1/x")
+    resp = Response(req.url, status=404, request=req)
+    assert classify_failure(_failure(HttpError(resp, "nope")))[:2] == ("http", 404)
+
+
+@pytest.mark.parametrize(
+    ("stats", "reason", "status"),
+    [
+        ({"newsmon/sources": 1, "newsmon/sources_ok": 1, "newsmon/list_pages": 1, "newsmon/links_found": 5},
+         "finished", "ok"),
+        ({"newsmon/sources": 1, "newsmon/sources_ok": 1, "newsmon/list_pages": 1, "newsmon/sources_unchanged": 1},
+         "finished", "ok"),
+        ({"newsmon/sources": 2, "newsmon/sources_ok": 2, "newsmon/list_pages": 2, "newsmon/links_found": 0},
+         "finished", "failed"),
+        ({"newsmon/sources": 1, "newsmon/sources_ok": 0, "newsmon/failures/blocked": 1}, "finished", "blocked"),
+        ({"newsmon/sources": 1, "newsmon/sources_ok": 0, "newsmon/failures/http": 1}, "finished", "failed"),
+        ({"newsmon/sources": 1, "newsmon/sources_ok": 1, "newsmon/links_found": 3}, "shutdown", "failed"),
+        ({"newsmon/sources": 1, "newsmon/sources_ok": 1, "newsmon/links_found": 3,
+          "newsmon/storage_error": "disk full"}, "finished", "failed"),
+    ],
+)
+def test_run_status(stats: dict, reason: str, status: str) -> None:
+    assert run_status(stats, reason)[0] == status
+
+
+def _site_json() -> str:
+    return json.dumps({"name": "t", "sources": [{"kind": "listing", "url": "http://127.0.0.1:9/index.html"}]})
+
+
+def _crawler(tmp_path: Path, **settings: object):
+    crawler = get_crawler(SiteSpider, {"NEWSMON_DB": str(tmp_path / "n.db"), **settings})
+    crawler.spider = SiteSpider.from_crawler(crawler, site_json=_site_json())
+    return crawler
+
+
+def _item(url: str, body: str = "正文。" * 20, title: str = "标题") -> dict:
+    from crawler.items import article_item
+
+    return article_item(url=url, site="t", title=title, body_text=body)
+
+
+def test_validate_pipeline_drops_and_records(tmp_path: Path) -> None:
+    crawler = _crawler(tmp_path)
+    get_run_state(crawler).open("t")
+    pipe = ValidatePipeline.from_crawler(crawler)
+    assert pipe.process_item(_item("http://127.0.0.1:9/a.html"))
+    with pytest.raises(DropItem):
+        pipe.process_item(_item("http://127.0.0.1:9/b.html", title=" "))
+    store = get_run_state(crawler).store
+    assert [r["kind"] for r in store.db["failures"].rows] == ["parse"]
+
+
+def test_fingerprint_and_store_batches(tmp_path: Path) -> None:
+    crawler = _crawler(tmp_path, NEWSMON_BATCH_SIZE=3, NEWSMON_BATCH_SECONDS=3600)
+    fp = FingerprintPipeline.from_crawler(crawler)
+    store_pipe = StorePipeline.from_crawler(crawler)
+    store_pipe.open_spider()
+    store = get_run_state(crawler).store
+    for i in range(5):
+        item = fp.process_item(_item(f"HTTP://127.0.0.1:9/{i}.html#top", body=f"第{i}篇正文。" * 10))
+        assert item["url"] == f"http://127.0.0.1:9/{i}.html" and item["content_hash"]
+        store_pipe.process_item(item)
+        # committed in batches of three: nothing is visible to other connections before a batch fills
+        assert store.db["articles"].count == (3 if i >= 2 else 0)
+    store_pipe.close_spider()
+    assert store.db["articles"].count == 5
+    assert crawler.stats.get_value("newsmon/items/new") == 5
