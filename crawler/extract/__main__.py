@@ -1,0 +1,7 @@
+"""`python -m crawler.extract` entry point."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

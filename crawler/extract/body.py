@@ -1,0 +1,117 @@
+"""Main content block: known CMS containers first, then prose density over the block tree."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from . import selectors as S
+from .tree import HtmlElement, Line, Stats, compile_css, contains, render_lines, self_matcher, squash
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BodyChoice:
+    """The chosen content element and how it was found."""
+
+    node: HtmlElement
+    method: str
+    score: float
+
+
+def _score(st: Stats, el: HtmlElement, penalty: float) -> float:
+    return st.good.get(el, 0.0) - penalty * st.bad.get(el, 0.0)
+
+
+def density_winner(root: HtmlElement, st: Stats, penalty: float = S.CHROME_PENALTY) -> BodyChoice | None:
+    """Block element with the most prose net of the chrome text inside it."""
+    best: HtmlElement | None = None
+    best_score = 0.0
+    for el, _order in st.order.items():
+        tag = el.tag.lower()
+        if tag not in S.BLOCK_TAGS or tag in ("html",) or el in st.chrome:
+            continue
+        if st.good.get(el, 0.0) <= 0:
+            continue
+        s = _score(st, el, penalty)
+        if s > best_score:
+            best, best_score = el, s
+    if best is None:
+        return None
+    # Short closing lines ("特此通知。") or a caption can leave the winner one level too deep.
+    parent = best.getparent()
+    while parent is not None and parent.tag.lower() not in ("html", "body") and parent not in st.chrome:
+        ps = _score(st, parent, penalty)
+        if st.good.get(parent, 0.0) > st.good.get(best, 0.0) and ps >= best_score * S.EXPAND_KEEP:
+            best, best_score, parent = parent, ps, parent.getparent()
+        else:
+            break
+    return BodyChoice(best, "text-density", best_score)
+
+
+def known_container(root: HtmlElement, st: Stats, winner: BodyChoice | None) -> BodyChoice | None:
+    """A CMS content container that holds a fair share of the winner's prose."""
+    need = (st.good.get(winner.node, 0.0) if winner else 0.0) * S.CONTENT_SELECTOR_MIN_SHARE
+    best: BodyChoice | None = None
+    # One pass over the tree for all selectors; then the first selector (in priority order) with a usable match.
+    found = compile_css(", ".join(S.CONTENT_SELECTORS))(root)
+    if not found:
+        return None
+    for sel in S.CONTENT_SELECTORS:
+        test = self_matcher(sel)
+        for el in (f for f in found if test(f)):
+            if el in st.chrome or el not in st.order:
+                continue
+            g = st.good.get(el, 0.0)
+            if g <= 0 or g < need:
+                continue
+            related = winner is None or contains(st, el, winner.node) or contains(st, winner.node, el)
+            # An unrelated container only when it has more prose than the density winner.
+            if not related and winner is not None and g < st.good.get(winner.node, 0.0):
+                continue
+            if best is None or g > st.good.get(best.node, 0.0):
+                best = BodyChoice(el, "content-block:" + sel, _score(st, el, S.CHROME_PENALTY))
+        if best is not None:
+            break
+    return best
+
+
+def choose_body(root: HtmlElement, st: Stats) -> BodyChoice | None:
+    """Known container when it qualifies, else the density winner."""
+    winner = density_winner(root, st)
+    known = known_container(root, st, winner)
+    return known or winner
+
+
+def inner_chrome(node: HtmlElement, st: Stats) -> set[HtmlElement]:
+    """Chrome subtrees inside the chosen block (share bars, related lists, pagers)."""
+    return {el for el in st.chrome if el is not node and contains(st, node, el)}
+
+
+def body_lines(node: HtmlElement, st: Stats) -> list[Line]:
+    """Lines of the content block without chrome, navigation and furniture lines."""
+    lines = render_lines(node, st, skip=inner_chrome(node, st))
+    return cut_tail([ln for ln in lines if not is_furniture(ln.text)])
+
+
+def cut_tail(lines: list[Line]) -> list[Line]:
+    """Stop the body at a related-stories/comments heading or the site footer."""
+    seen = 0
+    for i, ln in enumerate(lines):
+        t = squash(ln.text)
+        if seen >= S.MIN_CHARS_BEFORE_TAIL and (
+            (len(t) <= 20 and S.TAIL_MARKER_RE.match(t))
+            or (len(t) <= S.MAX_FOOTER_LINE_CHARS and S.FOOTER_LINE_RE.search(t))
+        ):
+            return lines[:i]
+        seen += len(t)
+    return lines
+
+
+def is_furniture(text: str) -> bool:
+    """True for share/print/prev-next/related-heading lines."""
+    t = squash(text)
+    if len(t) > 80:
+        return False
+    return bool(S.BOILERPLATE_LINE_RE.search(t) or S.NOISE_LINE_RE.match(t))

@@ -1,0 +1,376 @@
+"""extract_article: decode → parse → metadata → clean → body block → fields, each with its provenance."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from . import selectors as S
+from .body import body_lines, choose_body, inner_chrome, is_furniture
+from .dates import SHANGHAI, parse_date, plausible, url_date
+from .encoding import decode_html
+from .labels import Region, clean_author, labelled_value, line_dates, split_regions
+from .media import attachments, images
+from .meta import PageMeta, first_tag, jsonld_text, meta_provenance, read_meta
+from .model import Article, ExtractionError
+from .overrides import Overrides, apply_drop, parse_overrides, select
+from .render import body_html
+from .titles import choose_title, clean_title_tag, site_from_title
+from .tree import (
+    HtmlElement,
+    Line,
+    Stats,
+    class_id,
+    compute_stats,
+    parse_html,
+    render_lines,
+    squash,
+    strip_junk,
+)
+
+logger = logging.getLogger(__name__)
+
+BINARY_MAGIC = (
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"Rar!",
+    b"\xd0\xcf\x11\xe0",
+)
+BREADCRUMB_RE = re.compile(r"crumb|position|location|curpos|dqwz|weizhi|path|daohang|当前位置", re.I)
+BREADCRUMB_SPLIT_RE = re.compile(r"\s*(?:>|&gt;|»|›|→|＞|/|\|)\s*")
+INFO_LINE_LABEL_RE = re.compile(
+    r"^(?:.{0,30}?)(?:发布时间|发布日期|发表时间|来源|信息来源|文章来源|作者|责任编辑|编辑|浏览次数|点击数|阅读次数|"
+    r"字号|【字体|打印)\s*[:：]"
+)
+INFO_EDGE_LINES = 3
+ATTACHMENT_LEVELS = 2
+
+
+def is_binary(data: bytes) -> bool:
+    """True for known binary formats or data full of control bytes."""
+    head = data[:4096]
+    if head.startswith(BINARY_MAGIC):
+        return True
+    if not head:
+        return False
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls > len(head) * 0.05
+
+
+def _not_article(art: Article, reason: str) -> Article:
+    art.is_article = False
+    art.reason = reason
+    return art
+
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    *,
+    declared_encoding: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Article:
+    """Extract the article fields of one page (never raises on bad html; raises ExtractionError on bad types)."""
+    if not isinstance(html, bytes | bytearray | str):
+        raise ExtractionError(f"html must be bytes or str, not {type(html).__name__}")
+    if not isinstance(url, str):
+        raise ExtractionError("url must be a str")
+    art = Article(url=url)
+    now = now or datetime.now(SHANGHAI)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=SHANGHAI)
+    if isinstance(html, bytes | bytearray):
+        data = bytes(html)
+        if not data.strip():
+            return _not_article(art, "empty")
+        if is_binary(data):
+            return _not_article(art, "binary")
+        if len(data) > S.MAX_INPUT_BYTES:
+            art.warnings.append(f"input cut to {S.MAX_INPUT_BYTES} bytes")
+            data = data[: S.MAX_INPUT_BYTES]
+        text, art.encoding = decode_html(data, declared_encoding)
+    else:
+        text = html[: S.MAX_INPUT_BYTES]
+        if "\x00" in text[:4096]:
+            return _not_article(art, "binary")
+    root = parse_html(text)
+    if root is None:
+        return _not_article(art, "empty")
+    return _extract_tree(art, root, text, parse_overrides(overrides), now)
+
+
+def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now: datetime) -> Article:
+    art.warnings.extend(ov.warnings)
+    n_elements = sum(1 for _ in root.iter())
+    if n_elements > S.MAX_ELEMENTS:
+        return _not_article(art, "too-complex")
+    pm = read_meta(root)
+    strip_junk(root)
+    apply_drop(root, ov, art.warnings)
+    st = compute_stats(root)
+
+    body_nodes, body_method = _body_nodes(root, st, ov, art.warnings)
+    main = body_nodes[0] if body_nodes else None
+    lines: list[Line] = []
+    html_parts: list[str] = []
+    skip: set[HtmlElement] = set()
+    for node in body_nodes:
+        inner = inner_chrome(node, st)
+        skip |= inner
+        lines.extend(body_lines(node, st))
+    _fill_meta_fields(art, pm, root, st, main)
+    _fill_title(art, pm, root, st, main, ov)
+    for node in body_nodes:
+        html_parts.append(body_html(node, st, art.url, skip | _title_headings(node, art.title)))
+
+    # Label lines outside the body; the body's own first and last lines are added where they count.
+    outside = render_lines(root, st, skip=set(body_nodes), skip_nav=False)
+    region = split_regions(outside, lines, st, main)
+    _fill_date(art, pm, region, ov, root, now)
+    _fill_people(art, pm, region, lines[-INFO_EDGE_LINES:], ov, root)
+
+    body = _trim_edges([ln.text for ln in lines], art.title)
+    art.body_text = "\n".join(body)
+    art.body_html = "".join(html_parts)
+    if main is not None:
+        art.provenance["body"] = body_method
+        art.images = [img for node in body_nodes for img in images(node, art.url, skip)]
+        art.attachments = attachments(_attachment_region(main), art.url)
+    if S.CHALLENGE_RE.search(text[:20000]) and len("".join(art.body_text.split())) < 200:
+        return _not_article(art, "challenge")
+    if len("".join(art.body_text.split())) < S.MIN_BODY_CHARS:
+        art.body_text, art.body_html = "", ""
+        return _not_article(art, "no-body")
+    art.is_article = True
+    return art
+
+
+def _title_headings(node: HtmlElement, title: str | None) -> set[HtmlElement]:
+    """Headings inside the body that repeat the headline (left out of the cleaned html)."""
+    tnorm = "".join((title or "").split())
+    if not tnorm:
+        return set()
+    return {
+        h for h in node.iter("h1", "h2", "h3") if h is not node and "".join(h.text_content().split()) == tnorm
+    }
+
+
+def _attachment_region(main: HtmlElement) -> HtmlElement:
+    """The body block's container two levels up (attachment lists sit next to the text), never <body>."""
+    region = main
+    for _ in range(ATTACHMENT_LEVELS):
+        parent = region.getparent()
+        if parent is None or parent.tag.lower() in ("body", "html"):
+            break
+        region = parent
+    return region
+
+
+def _body_nodes(
+    root: HtmlElement, st: Stats, ov: Overrides, warnings: list[str]
+) -> tuple[list[HtmlElement], str]:
+    sel = ov.fields.get("body")
+    if sel:
+        found = select(root, sel, "body", warnings)
+        # Keep outermost matches only.
+        found = [el for el in found if not any(a in found for a in el.iterancestors())]
+        if found:
+            return found, "override:" + sel
+    choice = choose_body(root, st)
+    if choice is None:
+        return [], ""
+    return [choice.node], choice.method
+
+
+def _trim_edges(lines: list[str], title: str | None) -> list[str]:
+    """Drop a repeated headline and byline/date/source lines at the start and end of the body."""
+    tnorm = "".join((title or "").split())
+    out = list(lines)
+    for _ in range(INFO_EDGE_LINES + 1):
+        if not out:
+            break
+        first = "".join(out[0].split())
+        if (tnorm and first == tnorm) or _is_info_line(out[0]):
+            out.pop(0)
+        else:
+            break
+    for _ in range(INFO_EDGE_LINES):
+        # A closing date line is the document's signature date (落款), so only labelled lines go.
+        if (
+            len(out) > 1
+            and (INFO_LINE_LABEL_RE.search(out[-1]) or is_furniture(out[-1]))
+            and len(out[-1]) <= 120
+        ):
+            out.pop()
+        else:
+            break
+    return out
+
+
+def _is_info_line(text: str) -> bool:
+    if len(text) > 120:
+        return False
+    if INFO_LINE_LABEL_RE.search(text):
+        return True
+    # A bare date(-time) line with little else ("2023-11-28 09:30  新华网").
+    m = S.DATE_TEXT_RE.search(text)
+    return bool(m and len(text) - (m.end() - m.start()) <= 16 and m.start() <= 12)
+
+
+def _fill_meta_fields(
+    art: Article, pm: PageMeta, root: HtmlElement, st: Stats, main: HtmlElement | None
+) -> None:
+    hit = first_tag(pm, S.META_SITE)
+    if hit:
+        art.site_name, art.provenance["site_name"] = hit[1], meta_provenance(hit[0])
+    elif pm.jsonld and jsonld_text(pm.jsonld.get("publisher")):
+        art.site_name, art.provenance["site_name"] = jsonld_text(pm.jsonld.get("publisher")), "jsonld"
+    else:
+        site = site_from_title(pm.title_tag)
+        if site and site != clean_title_tag(pm.title_tag):
+            art.site_name, art.provenance["site_name"] = site, "title-tag"
+    hit = first_tag(pm, S.META_COLUMN)
+    if hit:
+        art.column, art.provenance["column"] = hit[1], meta_provenance(hit[0])
+    else:
+        crumb = _breadcrumb(root, st, main)
+        if crumb:
+            art.column, art.provenance["column"] = crumb, "breadcrumb"
+    hit = first_tag(pm, S.META_KEYWORDS)
+    if hit:
+        art.keywords = [k for k in re.split(r"[,，;；、\s]+", hit[1]) if k][:30]
+        art.provenance["keywords"] = meta_provenance(hit[0])
+    hit = first_tag(pm, S.META_DESCRIPTION)
+    if hit:
+        art.description, art.provenance["description"] = hit[1], meta_provenance(hit[0])
+
+
+def _breadcrumb(root: HtmlElement, st: Stats, main: HtmlElement | None) -> str | None:
+    for el in st.order:
+        if el.tag.lower() not in ("div", "span", "p", "td", "ul", "ol", "nav") or not BREADCRUMB_RE.search(
+            class_id(el)
+        ):
+            continue
+        text = squash(el.text_content())
+        if not text or len(text) > 120:
+            continue
+        parts = [p for p in BREADCRUMB_SPLIT_RE.split(text) if p and p.strip()]
+        if len(parts) >= 2:
+            last = re.sub(r"^.*[:：]", "", parts[-1]).strip()
+            if last and last not in ("正文", "详情", "内容"):
+                return last
+            if len(parts) >= 3:
+                return parts[-2].strip()
+    return None
+
+
+def _override_text(root: HtmlElement, ov: Overrides, key: str, warnings: list[str]) -> str | None:
+    sel = ov.fields.get(key)
+    if not sel:
+        return None
+    for el in select(root, sel, key, warnings):
+        value = el.get("content") or el.get("datetime") if key == "date" else None
+        text = value or squash(el.text_content())
+        if text:
+            return text
+    return None
+
+
+def _fill_title(
+    art: Article, pm: PageMeta, root: HtmlElement, st: Stats, main: HtmlElement | None, ov: Overrides
+) -> None:
+    forced = _override_text(root, ov, "title", art.warnings)
+    if forced:
+        art.title, art.provenance["title"] = forced, "override"
+        return
+    title, how = choose_title(pm, root, st, main)
+    if title:
+        art.title, art.provenance["title"] = title, how
+
+
+def _fill_date(
+    art: Article, pm: PageMeta, region: Region, ov: Overrides, root: HtmlElement, now: datetime
+) -> None:
+    forced = _override_text(root, ov, "date", art.warnings)
+    if forced:
+        dt = parse_date(forced)
+        if dt is not None:
+            art.published_at, art.provenance["published_at"] = dt, "override"
+            return
+        art.warnings.append(f"override date found no date in {forced[:60]!r}")
+    candidates: list[tuple[str, datetime | None]] = []
+    header_labelled = line_dates(region.header, now, labelled_only=True)
+    candidates.append(("visible-line", header_labelled[0] if header_labelled else None))
+    hit = first_tag(pm, S.META_DATE)
+    meta_dt = parse_date(hit[1]) if hit else None
+    candidates.append((meta_provenance(hit[0]) if hit else "meta", meta_dt))
+    if pm.jsonld:
+        candidates.append(("jsonld", parse_date(str(pm.jsonld.get("datePublished") or ""))))
+    # Unlabelled dates: the one closest above the body, else a short date line opening the body.
+    before_any = line_dates(region.before[-8:], now, labelled_only=False)
+    candidates.append(("visible-line", before_any[-1] if before_any else None))
+    opening = [ln for ln in region.header[len(region.before) :] if _is_info_line(ln.text)]
+    opening_any = line_dates(opening, now, labelled_only=False)
+    candidates.append(("visible-line", opening_any[0] if opening_any else None))
+    after = line_dates(region.after, now, labelled_only=True)
+    candidates.append(("visible-line", after[0] if after else None))
+    anywhere = line_dates(region.other, now, labelled_only=True)
+    candidates.append(("visible-line", anywhere[0] if anywhere else None))
+    candidates.append(("url", url_date(art.url)))
+    for how, dt in candidates:
+        if dt is not None and plausible(dt, now):
+            if (dt.hour, dt.minute, dt.second) == (0, 0, 0):
+                # a day-only date: take the time from another candidate that names the same day
+                timed = [(h, d) for h, d in candidates if d is not None and d.date() == dt.date() and d != dt]
+                if timed:
+                    how, dt = timed[0]
+            art.published_at, art.provenance["published_at"] = dt, how
+            if how == "visible-line" and meta_dt is not None and meta_dt.date() != dt.date():
+                art.warnings.append(f"meta date {meta_dt.date().isoformat()} disagrees with the page")
+            return
+
+
+def _fill_people(
+    art: Article, pm: PageMeta, region: Region, body_tail: list[Line], ov: Overrides, root: HtmlElement
+) -> None:
+    near = region.header + body_tail + region.after
+    source = _override_text(root, ov, "source", art.warnings)
+    how = "override"
+    if source:
+        source = S.SOURCE_LABEL_RE.sub("", source, count=1).strip() or source
+    else:
+        source, how = labelled_value(near, S.SOURCE_LABEL_RE), "visible-line"
+    if not source:
+        hit = first_tag(pm, S.META_SOURCE)
+        if hit:
+            source, how = hit[1], meta_provenance(hit[0])
+    if source:
+        art.source, art.provenance["source"] = source, how
+
+    author = _override_text(root, ov, "author", art.warnings)
+    how = "override"
+    if author:
+        author = S.AUTHOR_LABEL_RE.sub("", author, count=1).strip() or author
+    else:
+        author, how = clean_author(labelled_value(near, S.AUTHOR_LABEL_RE)), "visible-line"
+    if not author:
+        hit = first_tag(pm, S.META_AUTHOR)
+        if hit and hit[1] != art.site_name:
+            author, how = hit[1], meta_provenance(hit[0])
+    if not author and pm.jsonld:
+        author, how = jsonld_text(pm.jsonld.get("author")), "jsonld"
+    if not author:
+        author, how = clean_author(labelled_value(near, S.EDITOR_LABEL_RE)), "visible-line:editor"
+    # A 来源 name is a publisher, never the author.
+    if author and art.source and "".join(author.split()) == "".join(art.source.split()):
+        author = None
+    if author:
+        art.author, art.provenance["author"] = author, how

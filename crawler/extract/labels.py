@@ -1,0 +1,120 @@
+"""Visible label lines around the body: 发布时间 / 来源 / 作者 / 责任编辑, and bare date lines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import selectors as S
+from .dates import find_dates, plausible
+from .tree import HtmlElement, Line, Stats
+
+MAX_VALUE_CHARS = 40
+LIST_TAGS = frozenset({"li", "dd", "dt"})
+_LABEL_TAIL = 14  # characters before a date searched for its label
+_STRIP = " \t:：,，;；|｜/·-—()（）[]【】<>《》\"'“”"
+_AUTHOR_TRAIL_RE = re.compile(r"\s*(?:报道|摄影?|整理|供稿|编辑|文|图)\s*$")
+
+
+@dataclass
+class Region:
+    """Lines of the page split by their position against the body block."""
+
+    header: list[Line]  # lines just before the body plus the first body lines
+    before: list[Line]  # lines just before the body
+    after: list[Line]  # lines just after the body
+    other: list[Line]  # every line outside lists and navigation, in document order
+
+
+def split_regions(outside: list[Line], inside: list[Line], st: Stats, body: HtmlElement | None) -> Region:
+    """Header / after / other regions, leaving out navigation, list items and copyright lines."""
+    usable = [ln for ln in outside if _usable(ln, st)]
+    if body is None:
+        return Region(usable[: S.HEADER_LINES], [], [], usable)
+    start = st.order[body]
+    before = [ln for ln in usable if ln.order < start]
+    inside = [ln for ln in inside if _usable(ln, st)]
+    after = [ln for ln in usable if ln.order > start]
+    header = before[-S.HEADER_LINES :] + inside[:3]
+    return Region(header, before[-S.HEADER_LINES :], after[:15], before + inside + after)
+
+
+def _usable(ln: Line, st: Stats) -> bool:
+    if len(ln.text) > S.MAX_META_LINE_CHARS:
+        return False
+    if ln.block in st.nav_blocks or ln.block.tag.lower() in LIST_TAGS:
+        return False
+    return not S.COPYRIGHT_RE.search(ln.text)
+
+
+def _label_before(text: str, pos: int) -> str:
+    """'date', 'update', 'written' or '' for the label right before position pos."""
+    head = text[max(0, pos - _LABEL_TAIL) : pos].rstrip(" \t:：")
+    if not head:
+        return ""
+    if S.WRITTEN_LABEL_RE.search(head[-5:]):
+        return "written"
+    if S.UPDATE_LABEL_RE.search(head[-5:]):
+        return "update"
+    last = None
+    for last in S.DATE_LABEL_RE.finditer(head):  # noqa: B007 - the last label before the date counts
+        pass
+    if last and last.end() >= len(head) - 1:
+        return "date"
+    return ""
+
+
+def line_dates(lines: list[Line], now: datetime, *, labelled_only: bool) -> list[datetime]:
+    """Plausible publish dates written in lines, in order (written/updated dates skipped)."""
+    out = []
+    for ln in lines:
+        for dt, pos in find_dates(ln.text):
+            label = _label_before(ln.text, pos)
+            if label in ("written", "update"):
+                continue
+            if labelled_only and label != "date":
+                continue
+            if plausible(dt, now):
+                out.append(dt)
+    return out
+
+
+def _value_after(text: str, m: re.Match[str]) -> str | None:
+    rest = text[m.end() :]
+    stop = S.FIELD_STOP_RE.search(rest)
+    value = rest[: stop.start()] if stop else rest
+    value = value.strip(_STRIP)
+    if not value or len(value) > MAX_VALUE_CHARS:
+        return None
+    return value
+
+
+def labelled_value(lines: list[Line], label: re.Pattern[str]) -> str | None:
+    """Value of the first 'label：value' in lines."""
+    for ln in lines:
+        for m in label.finditer(ln.text):
+            # A label must start the line or follow a separator, not sit inside a sentence.
+            if (
+                m.start() > 0
+                and ln.text[m.start() - 1] not in " \t|｜/】]）)（(　,，;；"
+                and not _after_value(ln.text, m)
+            ):
+                continue
+            value = _value_after(ln.text, m)
+            if value:
+                return value
+    return None
+
+
+def _after_value(text: str, m: re.Match[str]) -> bool:
+    """True when the label follows a date or another label's value on an info line."""
+    return bool(re.search(r"[\d日:：]\s*$", text[: m.start()]))
+
+
+def clean_author(value: str | None) -> str | None:
+    """Author names without trailing role words ("张三 摄" -> "张三")."""
+    if not value:
+        return None
+    value = _AUTHOR_TRAIL_RE.sub("", value).strip(_STRIP)
+    return value or None
