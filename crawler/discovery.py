@@ -41,6 +41,11 @@ CREATE_PAGE = re.compile(
     r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]"
 )
 HANWEB_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
+HANWEB_TOTAL = re.compile(r"(?:totalRecord\s*[=:]\s*['\"]?|<totalrecord>)(\d+)", re.I)
+HANWEB_PERPAGE = re.compile(r"perPage\s*[=:]\s*['\"]?(\d+)", re.I)
+HANWEB_COLUMN = re.compile(r"columnid\s*[=:]\s*['\"]?(\d+)", re.I)
+HANWEB_PROXY = re.compile(r"proxyUrl\s*[=:]\s*['\"]([^'\"]+)['\"]", re.I)
+HANWEB_DEFAULT_PROXY = "/module/web/jpage/dataproxy.jsp"
 MIN_ANCHOR_CHARS = 6
 
 
@@ -175,10 +180,45 @@ def _has_page_ext(url: str) -> bool:
     return bool(re.search(r"\.(s?html?|jhtml|jsp|php|aspx?)$", path, re.I))
 
 
+def hanweb_next(text: str, page_url: str) -> str | None:
+    """The next record group of a Hanweb column (jpage dataproxy.jsp), or None when all were listed.
+
+    A Hanweb column page embeds its first records in a `<datastore>` script and jpage.js asks
+    dataproxy.jsp for the rest by record range; its XML answers carry `<totalrecord>`.
+    """
+    if "<datastore" not in text:
+        return None
+    total_m = HANWEB_TOTAL.search(text)
+    if not total_m:
+        return None
+    total = int(total_m.group(1))
+    records = len(HANWEB_RECORD.findall(text))
+    parts = urlsplit(page_url)
+    query = dict(parse_qsl(parts.query))
+    start = int(query.get("startrecord", "1") or 1) if parts.path.endswith("dataproxy.jsp") else 1
+    seen = start - 1 + records
+    if records == 0 or seen >= total:
+        return None
+    per_m = HANWEB_PERPAGE.search(text)
+    per = int(query.get("perpage") or (per_m.group(1) if per_m else 15))
+    col_m = HANWEB_COLUMN.search(text)
+    column = query.get("columnid") or (col_m.group(1) if col_m else None)
+    if column is None:
+        return None
+    proxy_m = HANWEB_PROXY.search(text)
+    proxy = proxy_m.group(1) if proxy_m else HANWEB_DEFAULT_PROXY
+    params = {"startrecord": seen + 1, "endrecord": seen + 3 * per, "perpage": per, "columnid": column,
+              "col": 1, "webid": query.get("webid", 1)}
+    return urljoin(page_url, proxy) + "?" + urlencode(params)
+
+
 def next_pages(html: str, page_url: str, hosts: Iterable[str]) -> list[str]:
-    """URLs of the following list page(s): TRS createPageHTML, '下一页' links, ?page=N links."""
+    """URLs of the following list page(s): Hanweb record groups, TRS createPageHTML, '下一页', ?page=N."""
     hosts = set(hosts) | {netloc(page_url)}
     out: list[str] = []
+    hanweb = hanweb_next(html, page_url)
+    if hanweb:
+        return [hanweb]
     m = CREATE_PAGE.search(html)
     if m:
         total, current, prefix, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)

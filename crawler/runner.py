@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,6 +94,7 @@ def run_crawls(
     *,
     parallel: int = 0,
     on_done: Callable[[CrawlResult], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
     quiet: bool = True,
 ) -> list[CrawlResult]:
     """Run jobs with at most `parallel` subprocesses at once (default: CPU count); wait for all."""
@@ -99,6 +103,10 @@ def run_crawls(
     running: dict[subprocess.Popen[bytes], tuple[CrawlJob, float]] = {}
     results: list[CrawlResult] = []
     out = subprocess.DEVNULL if quiet else None
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # a crawl runner stopped with SIGTERM stops its crawls too, instead of leaving them orphaned
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         while queue or running:
             while queue and len(running) < parallel:
@@ -106,6 +114,8 @@ def run_crawls(
                 running[start_crawl(job, stdout=out, stderr=out)] = (job, time.monotonic())
             finished = [p for p in running if p.poll() is not None]
             if not finished:
+                if on_tick:
+                    on_tick()
                 time.sleep(0.05)
                 continue
             for proc in finished:
@@ -114,10 +124,34 @@ def run_crawls(
                 results.append(result)
                 if on_done:
                     on_done(result)
-    except KeyboardInterrupt:
-        for proc in running:
-            proc.terminate()
-        for proc in running:
-            proc.wait(timeout=30)
+    except (KeyboardInterrupt, CrawlsTerminated):
+        stop_all(list(running))
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return results
+
+
+class CrawlsTerminated(Exception):
+    """SIGTERM arrived while crawls were running."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise CrawlsTerminated()
+
+
+def stop_all(procs: Sequence[subprocess.Popen[bytes]], grace: float = 30.0) -> None:
+    """SIGTERM each crawl's process group (Scrapy then closes gracefully), SIGKILL what outlives `grace`."""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

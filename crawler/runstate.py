@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from storage.db import StorageError
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -37,8 +38,15 @@ class RunState:
         stats.inc_value("newsmon/failures")
         stats.inc_value(f"newsmon/failures/{kind}")
         logger.warning("failure %s %s: %s", kind, url, detail)
-        if self.store is not None:
+        if self.store is None:
+            return
+        try:
             self.store.record_failure(self.run_id, self.site_name, url, kind, detail, http_status)
+        except StorageError as exc:
+            # the database itself is failing (disk full, read-only): say so once, keep the crawl's state
+            if not stats.get_value("newsmon/storage_error"):
+                logger.error("%s", exc)
+                stats.set_value("newsmon/storage_error", str(exc))
 
     def close(self) -> None:
         """Close the database connection."""

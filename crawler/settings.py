@@ -37,6 +37,8 @@ EXTENSIONS = {
     "crawler.extensions.RunRecorder": 500,
 }
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.CachedRobotsTxtMiddleware": 100,
     "crawler.middlewares.ChallengeDetector": 560,
 }
 
@@ -50,3 +52,6 @@ NEWSMON_SITES = "sites.toml"
 NEWSMON_BATCH_SIZE = 25
 NEWSMON_BATCH_SECONDS = 2.0
 NEWSMON_REFRESH = False
+NEWSMON_ROBOTS_TTL = 24 * 3600
+NEWSMON_MAX_ARTICLES_PER_SOURCE = 1000  # new articles requested per source and run; the rest wait
+NEWSMON_MAX_ATTEMPTS = 3  # runs that may retry an article that failed with a timeout, 5xx or challenge

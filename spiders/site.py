@@ -44,6 +44,10 @@ def classify_failure(failure: Failure) -> tuple[str, int | None, str]:
         msg = str(exc)
         if "robots.txt" in msg.lower():
             return "robots", None, "forbidden by robots.txt"
+        if "max redirections" in msg.lower():
+            return "redirect-loop", None, msg
+        if "max size" in msg.lower() or "maxsize" in msg.lower():
+            return "too-large", None, msg
         return "ignored", None, msg or "request ignored"
     if isinstance(exc, TimeoutError | TCPTimedOutError) or "timeout" in type(exc).__name__.lower():
         return "timeout", None, str(exc) or "timed out"
@@ -55,6 +59,12 @@ def classify_failure(failure: Failure) -> tuple[str, int | None, str]:
     if "maxsize" in msg.lower() or "max size" in msg.lower():
         return "too-large", None, msg
     return "network", None, msg
+
+
+def _asked_url(request: scrapy.Request) -> str:
+    """The URL the spider asked for, before any redirects (failures are recorded under it)."""
+    chain = request.meta.get("redirect_urls") or []
+    return chain[0] if chain else request.url
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -101,6 +111,9 @@ class SiteSpider(scrapy.Spider):
         self.scheduled: set[str] = set()
         self.source_failures: dict[str, int] = {}
         self.validators: dict[str, tuple[str, str | None, str | None, int]] = {}
+        self.completed_sources: set[str] = set()
+        self.requested: dict[str, int] = {}
+        self.capped_sources: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -113,6 +126,11 @@ class SiteSpider(scrapy.Spider):
             "yes",
         )
         spider.state = get_run_state(crawler)
+        # open the database and the run row now: a database that cannot be written (read-only, full,
+        # corrupt) stops the crawl before any request, and `scrapy crawl` exits non-zero
+        spider.state.open(spider.site.name)
+        spider.max_attempts = crawler.settings.getint("NEWSMON_MAX_ATTEMPTS", 3)
+        spider.max_per_source = crawler.settings.getint("NEWSMON_MAX_ARTICLES_PER_SOURCE", 1000)
         return spider
 
     def _resolve_site(self, settings: Any) -> Site:
@@ -164,6 +182,8 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsmon/sources")
             headers = {}
             known = store.source_state(source.url)
+            if known is not None:
+                self.completed_sources.add(source.url)
             if known and not self.refresh:
                 if known.get("etag"):
                     headers["If-None-Match"] = known["etag"]
@@ -215,12 +235,12 @@ class SiteSpider(scrapy.Spider):
         links = discovery.article_links(text, response.url, self.hosts)
         new = self._new_article_links([link.url for link in links])
         self.crawler.stats.inc_value("newsmon/links_found", len(links))
-        yield from (self._article_request(url, source) for url in new)
+        yield from (self._article_request(url, source) for url in self._capped(new, source))
         if page + 1 >= source.max_pages:
             return
-        if links and not new and not self.refresh:
+        if self._can_stop_early(source, links, new):
             self.crawler.stats.inc_value("newsmon/early_stops")
-            return  # newest-first columns: a page of known articles means the rest is known too
+            return
         for url in discovery.next_pages(text, response.url, self.hosts)[:1]:
             yield scrapy.Request(
                 url,
@@ -229,13 +249,24 @@ class SiteSpider(scrapy.Spider):
                 meta={"source": source, "page": page + 1},
             )
 
+    def _can_stop_early(self, source: Source, links: list[discovery.Link], new: list[str]) -> bool:
+        """Stop paging when the page's last (oldest) entry is already known.
+
+        Government columns list newest first, so once the oldest entry of a page is known the following
+        pages hold nothing new; pinned items at the top do not matter. Only trusted when an earlier run
+        walked this source to the end, so a crawl killed half-way is completed by the next one.
+        """
+        if self.refresh or not links or source.url not in self.completed_sources:
+            return False
+        return links[-1].url not in new
+
     def _feed(self, response: Response, source: Source) -> Iterable[Any]:
         entries = discovery.parse_feed(response.body, response.url)
         if not entries:
             self.state.fail(response.url, "parse", "feed has no entries or is not a feed")
         urls = self._entry_urls(entries)
         self.crawler.stats.inc_value("newsmon/links_found", len(urls))
-        yield from (self._article_request(url, source) for url in self._new_article_links(urls))
+        yield from (self._article_request(url, source) for url in self._capped(self._new_article_links(urls), source))
 
     def _entry_urls(self, entries: list[discovery.FeedEntry]) -> list[str]:
         """Feed/sitemap entries of this site that are not home, column or navigation pages."""
@@ -264,9 +295,10 @@ class SiteSpider(scrapy.Spider):
                         meta={"source": source, "page": 1},
                     )
             return
+        entries = sorted(entries, key=lambda e: e.published or "", reverse=True)  # newest first, by lastmod
         urls = self._entry_urls(entries)
         self.crawler.stats.inc_value("newsmon/links_found", len(urls))
-        yield from (self._article_request(url, source) for url in self._new_article_links(urls))
+        yield from (self._article_request(url, source) for url in self._capped(self._new_article_links(urls), source))
 
     def parse_child_sitemap(self, response: Response) -> Iterable[Any]:
         """A sitemap listed by a sitemap index."""
@@ -276,21 +308,44 @@ class SiteSpider(scrapy.Spider):
     def _new_article_links(self, urls: list[str]) -> list[str]:
         canon = {canonicalize_url(u, self.host_aliases): u for u in urls}
         fresh = {c: u for c, u in canon.items() if c not in self.scheduled}
-        known = (
-            set() if self.refresh else self.state.store.known_urls(list(fresh)) if self.state.store else set()
-        )
+        store = self.state.store
+        known = store.known_urls(list(fresh)) if store and not self.refresh else set()
+        attempts = store.failed_attempts(list(fresh.values())) if store else {}
         out = []
         for c, u in fresh.items():
             if c in known:
                 self.crawler.stats.inc_value("newsmon/links_known")
                 continue
+            if u in attempts and self._given_up(*attempts[u]):
+                self.crawler.stats.inc_value("newsmon/links_given_up")
+                continue
             self.scheduled.add(c)
             out.append(u)
         return out
 
+    def _given_up(self, failures: int, kind: str, status: int | None) -> bool:
+        """Whether an article that failed before should not be requested again."""
+        if kind == "robots" or (kind == "http" and status is not None and status < 500):
+            return True  # forbidden or gone: asking again changes nothing
+        return failures >= self.max_attempts
+
+    def _capped(self, urls: list[str], source: Source) -> list[str]:
+        """At most NEWSMON_MAX_ARTICLES_PER_SOURCE new articles per source and run; the rest wait for the
+        next run (they are still unknown then), so a huge sitemap or backfill stays bounded."""
+        left = self.max_per_source - self.requested.get(source.url, 0)
+        if len(urls) > left:
+            self.crawler.stats.inc_value("newsmon/links_deferred", len(urls) - max(left, 0))
+            self.capped_sources.add(source.url)
+            urls = urls[: max(left, 0)]
+        self.requested[source.url] = self.requested.get(source.url, 0) + len(urls)
+        return urls
+
     def _article_request(self, url: str, source: Source) -> scrapy.Request:
+        # dont_filter: duplicates are already kept out by canonical URL, and without it a redirect loop
+        # would end silently in Scrapy's duplicate filter instead of as a recorded failure
         return scrapy.Request(
-            url, callback=self.parse_article, errback=self.article_failed, meta={"source": source}
+            url, callback=self.parse_article, errback=self.article_failed, meta={"source": source},
+            dont_filter=True,
         )
 
     # -- articles ---------------------------------------------------------------------------------
@@ -303,6 +358,7 @@ class SiteSpider(scrapy.Spider):
             return
         if redirects and discovery.netloc(redirects[0]) != discovery.netloc(response.url):
             self.crawler.stats.inc_value("newsmon/redirects_other_host")
+            logger.info("redirected to another host of the site: %s -> %s", redirects[0], response.url)
         if not isinstance(response, scrapy.http.TextResponse) and response.body.lstrip()[:1] != b"<":
             self.state.fail(response.url, "parse", f"not an HTML page ({_header(response, 'Content-Type')})")
             return
@@ -321,6 +377,11 @@ class SiteSpider(scrapy.Spider):
             self.state.fail(response.url, "parse", f"no article: {art.reason}")
             return
         self.crawler.stats.inc_value("newsmon/articles_extracted")
+        if redirects and self.state.store is not None:
+            final = canonicalize_url(response.url, self.host_aliases)
+            for url in redirects:
+                if canonicalize_url(url, self.host_aliases) != final:
+                    self.state.store.save_redirect(canonicalize_url(url, self.host_aliases), final)
         data = art.to_dict()
         yield article_item(
             url=response.url,
@@ -352,17 +413,21 @@ class SiteSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         source: Source = request.meta["source"]
         self.source_failures[source.url] = self.source_failures.get(source.url, 0) + 1
-        self.state.fail(request.url, kind, f"source ({source.kind}): {detail}", status)
+        self.state.fail(_asked_url(request), kind, f"source ({source.kind}): {detail}", status)
 
     def article_failed(self, failure: Failure) -> None:
         """An article page could not be fetched."""
         kind, status, detail = classify_failure(failure)
         request = failure.request  # type: ignore[attr-defined]
         source: Source = request.meta["source"]
-        if kind not in ("robots", "blocked", "http") or (status or 0) >= 500:
-            # a transient failure: revalidating this source next run must not hide the article
+        url = _asked_url(request)
+        if url != request.url:
+            detail += f" (after redirects, at {request.url})"
+        self.state.fail(url, kind, detail, status)
+        attempts = self.state.store.failed_attempts([url]) if self.state.store else {}
+        if not self._given_up(*attempts.get(url, (1, kind, status))):
+            # to be tried again: revalidating this source next run must not hide the article
             self.source_failures[source.url] = self.source_failures.get(source.url, 0) + 1
-        self.state.fail(request.url, kind, detail, status)
 
     def save_validators(self, reason: str) -> None:
         """Keep list-page validators only for sources whose articles all came through (called at close)."""
@@ -370,6 +435,6 @@ class SiteSpider(scrapy.Spider):
         if store is None or reason != "finished":
             return
         for url, (site, etag, modified, status) in self.validators.items():
-            if self.source_failures.get(url):
+            if self.source_failures.get(url) or url in self.capped_sources:
                 continue
             store.save_source_state(url, site, etag, modified, status)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import sys
+import time
+from typing import Any
 
 import click
 
 from crawler.commands.common import db_option, friendly_errors, sites_option
-from crawler.runner import CrawlJob, CrawlResult, run_crawls
+from crawler.runner import CrawlJob, CrawlResult, CrawlsTerminated, run_crawls
 from crawler.sites import Site, adhoc_site, check_url, load_sites, select_sites
-from storage.db import open_db
+from storage.db import StorageError, open_db
+from storage.store import Store
 
 
 def resolve_targets(
@@ -35,35 +40,47 @@ def resolve_targets(
 
 
 def summarize_runs(db_path: str, results: list[CrawlResult]) -> list[dict]:
-    """The run rows written by the given crawl processes (by pid)."""
-    db = open_db(db_path)
+    """The run rows written by the given crawl processes (by pid); a process that ended without
+    finishing its row crashed (killed, out of disk, unable to write) and is reported, and marked, so."""
+    keys = ("id", "site", "status", "reason", "pages", "new", "duplicate", "updated", "failures")
+    rows = []
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
-        rows = []
         for r in results:
-            row = db.conn.execute(
-                "SELECT site, status, reason, pages, new_items, duplicate_items, updated_items, failures "
+            row = conn.execute(
+                f"SELECT {', '.join(('id', 'site', 'status', 'reason', 'pages', 'new_items', 'duplicate_items', 'updated_items', 'failures'))} "
                 "FROM runs WHERE pid = ? AND site = ? ORDER BY id DESC LIMIT 1",
                 (r.pid, r.site),
             ).fetchone()
-            if row is None:
-                rows.append(
-                    {
-                        "site": r.site,
-                        "status": "crashed",
-                        "reason": f"exit code {r.returncode}, no run row",
-                        "pages": 0,
-                        "new": 0,
-                        "duplicate": 0,
-                        "updated": 0,
-                        "failures": 0,
-                    }
-                )
-                continue
-            keys = ("site", "status", "reason", "pages", "new", "duplicate", "updated", "failures")
-            rows.append(dict(zip(keys, row, strict=True)))
-        return rows
+            rec = (
+                dict(zip(keys, row, strict=True))
+                if row
+                else dict.fromkeys(keys, 0) | {"id": None, "site": r.site}
+            )
+            if row is None or rec["status"] == "running":
+                rec["status"] = "crashed"
+                rec["reason"] = f"crawl process ended (exit code {r.returncode}) without finishing its run"
+                _mark_crashed(db_path, rec["id"], rec["reason"])
+            rows.append(rec)
     finally:
-        db.conn.close()
+        conn.close()
+    return rows
+
+
+def _mark_crashed(db_path: str, run_id: int | None, reason: str) -> None:
+    """Best effort: the database may be the reason the crawl died (full, read-only)."""
+    if run_id is None:
+        return
+    try:
+        store = Store(db_path, migrate_schema=False)
+    except StorageError:
+        return
+    try:
+        store.mark_run(run_id, "crashed", reason)
+    except StorageError as exc:
+        click.echo(f"warning: could not mark run {run_id} crashed: {exc}", err=True)
+    finally:
+        store.close()
 
 
 def print_run_table(rows: list[dict]) -> None:
@@ -76,6 +93,63 @@ def print_run_table(rows: list[dict]) -> None:
             f"{r['site']:<24} {r['status']:<8} {r['pages'] or 0:>6} {r['new'] or 0:>5} {r['duplicate'] or 0:>5} "
             f"{r['updated'] or 0:>5} {r['failures'] or 0:>5}  {r['reason'] or ''}"
         )
+
+
+class CrawlProgress:
+    """Live progress for interactive crawls: sites finished, articles stored so far (read from the database)."""
+
+    def __init__(self, db_path: str, sites: list[str], live: bool) -> None:
+        self.db_path = db_path
+        self.sites = sites
+        self.live = live
+        self.last_poll = 0.0
+        self._progress: Any = None
+
+    def __enter__(self) -> CrawlProgress:
+        if self.live:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]crawling"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} sites"),
+                TextColumn("{task.fields[articles]} articles stored"),
+                TimeElapsedColumn(),
+                transient=True,
+            )
+            self._progress.start()
+            self.task = self._progress.add_task("crawl", total=len(self.sites), articles=self._stored())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def _stored(self) -> int:
+        try:
+            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=1)
+            try:
+                return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return 0
+
+    def tick(self) -> None:
+        """Refresh the article count at most twice a second."""
+        if self._progress is None or time.monotonic() - self.last_poll < 0.5:
+            return
+        self.last_poll = time.monotonic()
+        self._progress.update(self.task, articles=self._stored())
+
+    def done(self, result: CrawlResult) -> None:
+        """One site's crawl process ended."""
+        line = f"  {result.site}: exit {result.returncode} in {result.seconds:.1f}s"
+        if self._progress is not None:
+            self._progress.update(self.task, advance=1, articles=self._stored())
+            self._progress.console.print(line)
+        else:
+            click.echo(line, err=True)
 
 
 @click.command()
@@ -115,15 +189,23 @@ def crawl(
         if not sep:
             raise click.UsageError(f"--set expects NAME=VALUE, got {pair!r}")
         extra[key] = value
-    open_db(db_path).conn.close()  # schema once, before any crawl process starts
+    open_db(db_path, writable=True).conn.close()  # schema once, before any crawl process starts
     jobs = [CrawlJob(site, db_path, config_path, extra, refresh) for site in chosen]
     verbose = click.get_current_context().find_root().params.get("verbose", 0)
-    results = run_crawls(
-        jobs,
-        parallel=parallel or os.cpu_count() or 2,
-        quiet=not verbose,
-        on_done=lambda r: click.echo(f"  {r.site}: exit {r.returncode} in {r.seconds:.1f}s", err=True),
-    )
+    try:
+        with CrawlProgress(
+            db_path, [j.site.name for j in jobs], live=sys.stderr.isatty() and not verbose
+        ) as progress:
+            results = run_crawls(
+                jobs,
+                parallel=parallel or os.cpu_count() or 2,
+                quiet=not verbose,
+                on_done=progress.done,
+                on_tick=progress.tick,
+            )
+    except (KeyboardInterrupt, CrawlsTerminated):
+        click.echo("stopped: running crawls were asked to finish their current batch and exit", err=True)
+        raise SystemExit(130) from None
     rows = summarize_runs(db_path, results)
     print_run_table(rows)
     if any(r["status"] in ("failed", "crashed", "timeout", "blocked") for r in rows):
