@@ -33,6 +33,8 @@ def explain(exc: BaseException, path: str | os.PathLike[str]) -> StorageError:
         why = "the disk (or the database's size limit) is full"
     elif "not a database" in low or "malformed" in low or "corrupt" in low:
         why = "the file is not a valid SQLite database or is corrupt"
+    elif "unable to open" in low and _read_only_place(path):
+        why = "the database file or its folder is read-only"
     elif "unable to open" in low:
         why = "the database file cannot be opened (missing folder or no permission)"
     elif "locked" in low or "busy" in low:
@@ -40,6 +42,15 @@ def explain(exc: BaseException, path: str | os.PathLike[str]) -> StorageError:
     else:
         why = "SQLite reported an error"
     return StorageError(f"{path}: {why} ({msg})")
+
+
+def _read_only_place(path: str | os.PathLike[str]) -> bool:
+    """True when the database's folder (or file system) cannot be written."""
+    folder = Path(path).resolve().parent
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+    except OSError:
+        return False
 
 
 def connect(path: str | os.PathLike[str], *, readonly: bool = False) -> sqlite_utils.Database:
@@ -59,6 +70,11 @@ def connect(path: str | os.PathLike[str], *, readonly: bool = False) -> sqlite_u
                 logger.warning("%s: journal_mode is %s, not WAL", path, mode)
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Full-text search (issue #7): the articles_fts triggers call these functions, so every
+        # connection that may write articles needs them; see storage/search.py.
+        from storage.search import register_functions
+
+        register_functions(conn)
     except sqlite3.Error as exc:
         raise explain(exc, path) from exc
     return sqlite_utils.Database(conn)
@@ -98,6 +114,8 @@ def migrate(db: sqlite_utils.Database, path: str | os.PathLike[str] = ":memory:"
     """Apply pending migrations; return the names applied. Safe to call from several processes."""
     path = str(path)
     try:
+        if not MIGRATIONS.pending(db):
+            return []  # up to date: no lock file, no write (works on a read-only copy)
         with _migration_lock(path):
             pending = [m.name for m in MIGRATIONS.pending(db)]
             if pending:
@@ -106,10 +124,17 @@ def migrate(db: sqlite_utils.Database, path: str | os.PathLike[str] = ":memory:"
             return pending
     except sqlite3.Error as exc:
         raise explain(exc, path) from exc
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot create the migration lock file ({exc.strerror})") from exc
 
 
-def open_db(path: str | os.PathLike[str], *, migrate_schema: bool = True) -> sqlite_utils.Database:
-    """Open (creating if needed) a newsmon database and bring its schema up to date."""
+def open_db(
+    path: str | os.PathLike[str], *, migrate_schema: bool = True, writable: bool = False
+) -> sqlite_utils.Database:
+    """Open (creating if needed) a newsmon database and bring its schema up to date.
+
+    writable=True also proves the write lock can be taken, so a read-only file fails here, clearly.
+    """
     path = str(path)
     if path != ":memory:":
         parent = Path(path).resolve().parent
@@ -118,4 +143,12 @@ def open_db(path: str | os.PathLike[str], *, migrate_schema: bool = True) -> sql
     db = connect(path)
     if migrate_schema:
         migrate(db, path)
+    if writable:
+        try:
+            # take and release the write lock once, so a read-only file or file system fails here, clearly
+            db.conn.execute("BEGIN IMMEDIATE")
+            db.conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            db.conn.close()
+            raise explain(exc, path) from exc
     return db

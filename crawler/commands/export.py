@@ -1,56 +1,338 @@
-"""`newsmon export`: write stored articles as CSV or JSON Lines."""
+"""`newsmon export`: stories (one row each) or every copy, as CSV, JSON Lines, JSON or XLSX, streamed."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
+import re
 import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
 
 import click
 
 from crawler.commands.common import db_option, friendly_errors
-from storage.db import open_db
+from storage.db import StorageError, connect, open_db
+from storage.search import FTS_TABLE, match_expression
 
-FIELDS = (
-    "id",
-    "url",
-    "site",
-    "title",
-    "published_at",
-    "source",
-    "author",
-    "column_name",
-    "story_id",
+FORMATS = ("csv", "jsonl", "json", "xlsx")
+FETCH = 1000  # rows per fetchmany: memory stays flat however many rows are exported
+XLSX_MAX_ROWS = 1_048_576 - 1  # Excel's sheet limit, minus the header
+XLSX_MAX_CELL = 32_767  # Excel's cell text limit
+
+# Every exportable field and the SQL expression computing it. Only these fixed strings reach the SQL;
+# values from the command line are always bound parameters.
+FIELDS: dict[str, str] = {
+    "story_id": "a.story_id",
+    "article_id": "a.id",
+    "role": "CASE WHEN st.first_article_id = a.id OR st.id IS NULL THEN 'first' ELSE 'copy' END",
+    "published_at": "a.published_at",
+    "site": "a.site",
+    "site_title": "si.title",
+    "region": "si.region",
+    "level": "si.level",
+    "source": "a.source",
+    "author": "a.author",
+    "column_name": "a.column_name",
+    "title": "a.title",
+    "url": "a.url",
+    "copies": "coalesce(st.size, 1)",
+    "first_site": "coalesce(st.first_site, a.site)",
+    "first_published_at": "coalesce(st.first_published_at, a.published_at)",
+    "claimed_origin": "st.claimed_origin",
+    "copy_sites": "(SELECT group_concat(site, ',') FROM (SELECT DISTINCT c.site FROM articles c "
+    "WHERE c.story_id = a.story_id AND c.id != a.id ORDER BY c.site))",
+    "duplicate_of": "a.duplicate_of",
+    "fetched_at": "a.fetched_at",
+    "body_text": "coalesce(a.body_text, (SELECT b.body_text FROM articles b WHERE b.id = a.duplicate_of))",
+}
+STORY_FIELDS = (
+    "story_id", "article_id", "published_at", "site", "site_title", "region", "level", "source", "column_name",
+    "title", "url", "copies", "copy_sites", "claimed_origin", "body_text",
+)  # fmt: skip
+COPY_FIELDS = (
+    "article_id", "story_id", "role", "published_at", "site", "site_title", "region", "level", "source",
+    "author", "column_name", "title", "url", "first_site", "first_published_at", "copies", "duplicate_of",
     "body_text",
-)
+)  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def escape_formula(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula (= + - @, tab, CR) with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _time_bound(value: str | None, *, upper: bool) -> tuple[str, str] | None:
+    """(operator, ISO string) for --since/--until; a bare date as --until includes that whole day."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return ("<", (day + timedelta(days=1)).isoformat()) if upper else (">=", day.isoformat())
+        datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not a date (2023-11-28) or ISO time (2023-11-28T09:00+08:00)"
+        ) from exc
+    return ("<=", value) if upper else (">=", value)
+
+
+def build_query(
+    *,
+    fields: Sequence[str],
+    all_copies: bool = False,
+    sites: Sequence[str] = (),
+    region: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    query: str | None = None,
+    story: int | None = None,
+) -> tuple[str, list[Any]]:
+    """SQL and bound parameters for an export; filters apply to articles, in story mode to any copy."""
+    cond: list[str] = []
+    params: list[Any] = []
+    alias = "a" if all_copies else "m"
+    if sites:
+        cond.append(f"{alias}.site IN ({', '.join('?' * len(sites))})")
+        params.extend(sites)
+    if region:
+        cond.append(f"{alias}.site IN (SELECT name FROM sites WHERE region = ? OR region LIKE ? ESCAPE '\\')")
+        params.extend([region, region.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"])
+    for bound, upper in ((since, False), (until, True)):
+        b = _time_bound(bound, upper=upper)
+        if b:
+            cond.append(f"{alias}.published_at {b[0]} ?")
+            params.append(b[1])
+    if query is not None:
+        match = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
+        cond.append(f"({alias}.id IN ({match}) OR {alias}.duplicate_of IN ({match}))")
+        params.extend([match_expression(query)] * 2)
+    if story is not None:
+        cond.append(f"{alias}.story_id = ?")
+        params.append(story)
+    select = ", ".join(f"{FIELDS[f]} AS {f}" for f in fields)
+    sql = (
+        f"SELECT {select} FROM articles a LEFT JOIN stories st ON st.id = a.story_id "
+        "LEFT JOIN sites si ON si.name = a.site"
+    )
+    where: list[str] = []
+    if all_copies:
+        where = cond
+    else:
+        # One row per story: its first article (articles not yet clustered count as their own story),
+        # kept when any copy of the story passes the filters.
+        where.append("(a.story_id IS NULL OR st.id IS NULL OR st.first_article_id = a.id)")
+        if cond:
+            where.append(
+                "coalesce(a.story_id, -a.id) IN "
+                f"(SELECT coalesce(m.story_id, -m.id) FROM articles m WHERE {' AND '.join(cond)})"
+            )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY a.published_at DESC, a.id DESC"
+    return sql, params
+
+
+def iter_rows(conn: Any, sql: str, params: Sequence[Any]) -> Iterator[tuple]:
+    """Stream result rows in chunks (never the whole result in memory)."""
+    cur = conn.execute(sql, params)
+    while True:
+        chunk = cur.fetchmany(FETCH)
+        if not chunk:
+            return
+        yield from chunk
+
+
+def write_csv(out: IO[str], fields: Sequence[str], rows: Iterator[tuple]) -> int:
+    """CSV with a header row; formula-like text escaped."""
+    writer = csv.writer(out)
+    writer.writerow(fields)
+    n = 0
+    for row in rows:
+        writer.writerow([escape_formula(v) for v in row])
+        n += 1
+    return n
+
+
+def write_jsonl(out: IO[str], fields: Sequence[str], rows: Iterator[tuple]) -> int:
+    """One JSON object per line."""
+    n = 0
+    for row in rows:
+        out.write(json.dumps(dict(zip(fields, row, strict=True)), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def write_json(out: IO[str], fields: Sequence[str], rows: Iterator[tuple]) -> int:
+    """A JSON array of objects, written row by row."""
+    n = 0
+    out.write("[")
+    for row in rows:
+        out.write(",\n" if n else "\n")
+        out.write(json.dumps(dict(zip(fields, row, strict=True)), ensure_ascii=False))
+        n += 1
+    out.write("\n]\n" if n else "]\n")
+    return n
+
+
+def write_xlsx(path: str, fields: Sequence[str], rows: Iterator[tuple]) -> int:
+    """XLSX through openpyxl's write-only mode (rows go to a temporary file, not memory)."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("newsmon")
+    ws.append(list(fields))
+    n = truncated = 0
+    for row in rows:
+        if n >= XLSX_MAX_ROWS:
+            raise click.ClickException(f"more than {XLSX_MAX_ROWS:,} rows do not fit in one sheet; use csv")
+        cells = []
+        for v in row:
+            if isinstance(v, str):
+                v = _ILLEGAL_XML.sub("", v)
+                if len(v) > XLSX_MAX_CELL:
+                    v = v[:XLSX_MAX_CELL]
+                    truncated += 1
+                v = escape_formula(v)
+            cells.append(v)
+        ws.append(cells)
+        n += 1
+    wb.save(path)
+    if truncated:
+        click.echo(f"Warning: {truncated} cell(s) cut to Excel's {XLSX_MAX_CELL:,} characters", err=True)
+    return n
+
+
+def _check_output(output: str, force: bool) -> Path:
+    """The output path, refusing directories, odd characters and (without --force) existing files."""
+    if any(ord(ch) < 32 for ch in output):
+        raise click.BadParameter("control characters in the file name", param_hint="-o")
+    path = Path(output)
+    if path.is_dir():
+        raise click.BadParameter(f"{output} is a directory", param_hint="-o")
+    if path.exists() and not force:
+        raise click.BadParameter(f"{output} exists (use --force to replace it)", param_hint="-o")
+    if not path.resolve().parent.is_dir():
+        raise click.BadParameter(f"folder of {output} does not exist", param_hint="-o")
+    return path
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[str]:
+    """A temporary file next to `path`, renamed onto it only when writing succeeded."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.resolve().parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _parse_fields(value: str | None, all_copies: bool) -> list[str]:
+    if not value:
+        return list(COPY_FIELDS if all_copies else STORY_FIELDS)
+    fields = [f.strip() for f in value.split(",") if f.strip()]
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown or not fields:
+        raise click.BadParameter(
+            f"unknown field(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(FIELDS)}",
+            param_hint="--fields",
+        )
+    return fields
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file.")
 @db_option
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(FORMATS), help="Output format [default: from -o, else csv]."
+)
+@click.option(
+    "-o", "--output", default="-", show_default=True, help="Output file; - is stdout (not for xlsx)."
+)
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option(
+    "--bom", is_flag=True, help="CSV: start with a UTF-8 byte order mark, so Excel reads Chinese right."
+)
+@click.option("--site", "sites", multiple=True, help="Only this site (repeatable).")
+@click.option("--region", help="Only sites in this region or below it (吉林省 matches 吉林省/长春市).")
+@click.option("--since", help="Published on or after this date or ISO time.")
+@click.option("--until", help="Published on or before this date (whole day) or ISO time.")
+@click.option("--query", help="Full-text query over title and body (as in `newsmon search`).")
+@click.option("--story", type=int, help="Only this story.")
+@click.option("--all-copies", is_flag=True, help="Every copy of every story instead of one row per story.")
+@click.option("--fields", help=f"Comma-separated columns to export, from: {', '.join(FIELDS)}.")
 @friendly_errors
-def export(fmt: str, output, db_path: str) -> None:
-    """Export stored articles (every copy, body text resolved for exact copies).
+def export(
+    db_path: str,
+    fmt: str | None,
+    output: str,
+    force: bool,
+    bom: bool,
+    sites: tuple[str, ...],
+    region: str | None,
+    since: str | None,
+    until: str | None,
+    query: str | None,
+    story: int | None,
+    all_copies: bool,
+    fields: str | None,
+) -> None:
+    """Export stories (one row each: first publisher, number of copies) or, with --all-copies, every copy.
 
-    Example: newsmon export --db news.db --format csv -o articles.csv
+    Filters combine (AND); in story mode a story is kept when any of its copies matches. Rows are streamed,
+    newest first; text starting with = + - @ is escaped in CSV and XLSX so spreadsheets never run it.
+
+    Example: newsmon export --db news.db --region 吉林省 --since 2023-11-01 --bom -o stories.csv
     """
-    db = open_db(db_path)
-    sql = (
-        "SELECT a.id, a.url, a.site, a.title, a.published_at, a.source, a.author, a.column_name, a.story_id, "
-        "coalesce(a.body_text, b.body_text) AS body_text FROM articles a "
-        "LEFT JOIN articles b ON b.id = a.duplicate_of ORDER BY a.published_at DESC, a.id"
-    )
-    out = output or sys.stdout
-    if fmt == "csv":
-        writer = csv.writer(out)
-        writer.writerow(FIELDS)
-        for row in db.conn.execute(sql):
-            writer.writerow(row)
-    else:
-        for row in db.conn.execute(sql):
-            out.write(json.dumps(dict(zip(FIELDS, row, strict=True)), ensure_ascii=False) + "\n")
-    db.conn.close()
+    if fmt is None:
+        suffix = Path(output).suffix.lower().lstrip(".")
+        fmt = suffix if output != "-" and suffix in FORMATS else "csv"
+    if fmt == "xlsx" and output == "-":
+        raise click.BadParameter("xlsx needs a file: -o stories.xlsx", param_hint="-o")
+    if bom and fmt != "csv":
+        raise click.BadParameter("--bom is for csv", param_hint="--bom")
+    columns = _parse_fields(fields, all_copies)
+    sql, params = build_query(
+        fields=columns, all_copies=all_copies, sites=sites, region=region, since=since, until=until,
+        query=query, story=story,
+    )  # fmt: skip
+    if not Path(db_path).is_file():
+        raise StorageError(f"{db_path}: no such database")
+    open_db(db_path).conn.close()  # apply pending migrations (the full-text index) before reading
+    path = None if output == "-" else _check_output(output, force)
+    db = connect(db_path, readonly=True)
+    try:
+        rows = iter_rows(db.conn, sql, params)
+        writer = {"csv": write_csv, "jsonl": write_jsonl, "json": write_json}.get(fmt)
+        if path is None:
+            assert writer is not None
+            out = sys.stdout
+            if bom:
+                out.write("\ufeff")
+            n = writer(out, columns, rows)
+            out.flush()
+        else:
+            with _atomic(path) as tmp:
+                if writer is None:
+                    n = write_xlsx(tmp, columns, rows)
+                else:
+                    with open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+                        n = writer(fh, columns, rows)
+    finally:
+        db.conn.close()
+    click.echo(f"exported {n} row(s)" + (f" to {output}" if path else ""), err=True)
 
 
 COMMANDS = [export]

@@ -1,0 +1,160 @@
+"""Chinese full-text search: bigram tokens, query expressions, trigger sync, `newsmon search`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.cli import main
+from storage import search
+from storage.db import connect, open_db
+from storage.store import Store
+from tests.test_export import make_db
+
+
+def art(url: str, title: str, body: str, **kw: object) -> dict:
+    from crawler.dedup import content_hash
+
+    return {"url": url, "site": "s1", "title": title, "body_text": body, "content_hash": content_hash(body),
+            "published_at": "2023-11-28T09:30:00+08:00", **kw}  # fmt: skip
+
+
+def ids(db, query: str) -> set[int]:  # type: ignore[no-untyped-def]
+    return {r["id"] for r in search.search(db, query, limit=1000)}
+
+
+def test_index_tokens_are_bigrams_plus_run_end_and_words() -> None:
+    tokens = search.index_tokens("长春市振兴，２０２３年 COVID-19")
+    assert tokens.split() == ["长春", "春市", "市振", "振兴", "兴", ",2023", "年", "COVID-19"]
+    assert search.index_tokens(None) is None and search.index_tokens("") == ""
+
+
+@pytest.mark.parametrize(
+    ("query", "expr"),
+    [
+        ("长春", '" 长春  "'),
+        ("长春市", '" 长春  春市  "'),
+        ("长", '" 长 "*'),
+        ("长春 振兴", '" 长春  " AND " 振兴  "'),
+        ("2023年", '"2023 年 "*'),
+        ("covid", '"covid"'),
+        ('a"b', '"a""b"'),
+        ("，。", '""'),
+        ("", '""'),
+    ],
+)
+def test_match_expression(query: str, expr: str) -> None:
+    assert search.match_expression(query) == expr
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "news.db")
+    yield s
+    s.close()
+
+
+def test_two_character_words_and_phrases(store: Store) -> None:
+    store.save_articles([
+        art("u1", "长春市推进乡村振兴", "会议在长春召开。部署乡村振兴重点工作。"),
+        art("u2", "吉林省优化营商环境", "营商环境持续改善，市场主体活力增强。"),
+        art("u3", "春天", "长在春市的树。"),  # 长 and 春 present, but never the word 长春
+    ])  # fmt: skip
+    db = store.db
+    assert ids(db, "长春") == {1}
+    assert ids(db, "振兴") == {1}
+    assert ids(db, "乡村振兴") == {1}
+    assert ids(db, "营商环境") == {2}
+    assert ids(db, "商环") == {2}
+    assert ids(db, "长春 营商") == set()
+    assert ids(db, "春市") == {1, 3}  # title 长春市…
+    assert ids(db, "长") == {1, 3}
+    assert ids(db, "市") == {1, 2, 3}  # run-end tokens find characters at the end of a run (吉林省…主体)
+    assert ids(db, "长春市推进") == {1}
+    assert ids(db, "长春推进") == set()
+
+
+def test_index_follows_updates_deletes_and_exact_copies(store: Store) -> None:
+    store.save_articles([art("u1", "旧标题", "原文提到长春。"), art("u2", "转载", "原文提到长春。")])
+    db = store.db
+    assert db.execute("SELECT duplicate_of FROM articles WHERE url = 'u2'").fetchone()[0] == 1
+    assert db.execute(f"SELECT count(*) FROM {search.FTS_TABLE}").fetchone()[0] == 1  # copies share the body
+    store.save_articles([art("u1", "新标题", "改为振兴。")])  # body changed: copy inherits the old body
+    assert ids(db, "振兴") == {1}
+    assert ids(db, "长春") == {2}
+    assert ids(db, "新标") == {1} and ids(db, "旧标") == set()
+    with db.conn:
+        db.execute("DELETE FROM articles WHERE url = 'u2'")
+    assert ids(db, "长春") == set()
+    assert db.execute(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}) VALUES ('integrity-check')")
+
+
+def test_rebuild_gives_the_same_answers(store: Store) -> None:
+    store.save_articles([art(f"u{i}", f"标题{i}", f"第{i}篇，长春振兴营商环境。") for i in range(30)])
+    before = {q: ids(store.db, q) for q in ("长春", "营商环境", "第1", "篇")}
+    assert search.rebuild(store.db) == 30
+    assert {q: ids(store.db, q) for q in before} == before
+
+
+def test_migration_indexes_existing_articles(tmp_path: Path) -> None:
+    from storage.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = connect(path)
+    for m in MIGRATIONS.pending(db):
+        if m.name == "m003_fulltext":
+            break
+        m.fn(db)
+        db["_sqlite_migrations"].insert(
+            {"migration_set": "newsmon", "name": m.name, "applied_at": "x"}, alter=True
+        )
+    db.execute("INSERT INTO articles (url, site, title, body_text) VALUES ('u', 's', '题', '吉林长春')")
+    db.conn.close()
+    db = open_db(path)
+    assert ids(db, "长春") == {1}
+
+
+def test_a_writer_without_the_functions_fails_loudly(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    open_db(path).conn.close()
+    raw = sqlite3.connect(path)
+    with pytest.raises(sqlite3.OperationalError, match=search.TOKENS_FUNCTION):
+        raw.execute("INSERT INTO articles (url, site, title, body_text) VALUES ('u', 's', 't', 'b')")
+    raw.close()
+
+
+CJK = st.text(alphabet="长春市吉林振兴乡村营商环境", min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(docs=st.lists(st.lists(CJK, min_size=1, max_size=3).map("，".join), min_size=1, max_size=8),
+       query=st.text(alphabet="长春市吉林振兴乡村营商环境", min_size=1, max_size=5))  # fmt: skip
+def test_hits_are_exactly_the_documents_containing_the_query(docs: list[str], query: str) -> None:
+    """A query without punctuation finds exactly the documents that contain it as a substring."""
+    db = connect(":memory:")
+    db.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, url, site, title, published_at, source, story_id, "
+               "duplicate_of, body_text)")  # fmt: skip
+    search.create(db)
+    for d in docs:
+        db.execute("INSERT INTO articles (title, body_text) VALUES ('', ?)", (d,))
+    want = {i + 1 for i, d in enumerate(docs) if query in d}
+    assert ids(db, query) == want
+
+
+def test_search_command(tmp_path: Path) -> None:
+    db = make_db(tmp_path / "news.db")
+    r = CliRunner().invoke(main, ["search", "振兴", "--db", str(db)])
+    assert r.exit_code == 0 and "国务院部署乡村振兴重点工作" in r.stdout and "3x" in r.stdout
+    r = CliRunner().invoke(main, ["search", "长春", "--db", str(db), "--json", "-n", "5"])
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["title"] for x in rows] == ["长春市召开优化营商环境工作推进会议"]
+    r = CliRunner().invoke(main, ["search", "--rebuild", "--db", str(db)])
+    assert r.exit_code == 0 and "indexed 4 article(s)" in r.output
+    r = CliRunner().invoke(main, ["search", "--db", str(db)])
+    assert r.exit_code == 2
