@@ -8,6 +8,7 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
@@ -59,7 +60,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str], *, migrate_schema: bool = True) -> None:
         self.path = str(path)
-        self.db: sqlite_utils.Database = open_db(self.path, migrate_schema=migrate_schema)
+        self.db: sqlite_utils.Database = open_db(self.path, migrate_schema=migrate_schema, writable=True)
 
     def close(self) -> None:
         """Close the connection."""
@@ -165,7 +166,12 @@ class Store:
             chunk = list(urls[i : i + 500])
             marks = ",".join("?" * len(chunk))
             found.update(
-                r[0] for r in self.db.conn.execute(f"SELECT url FROM articles WHERE url IN ({marks})", chunk)
+                r[0]
+                for r in self.db.conn.execute(
+                    f"SELECT url FROM articles WHERE url IN ({marks}) "
+                    f"UNION SELECT url FROM redirects WHERE url IN ({marks})",
+                    chunk + chunk,
+                )
             )
         return found
 
@@ -266,6 +272,127 @@ class Store:
                 "last_modified = excluded.last_modified, last_status = excluded.last_status, "
                 "last_fetched_at = excluded.last_fetched_at",
                 (url, site, etag, last_modified, status, utcnow()),
+            )
+
+    # -- scheduler bookkeeping (used by scheduler.py and `newsmon runs/health`) ---------------
+    def runs_in_progress(self) -> list[dict[str, Any]]:
+        """Rows still marked `running`: id, site, pid, host, started_at."""
+        cur = self.db.conn.execute(
+            "SELECT id, site, pid, host, started_at FROM runs WHERE status = 'running' ORDER BY id"
+        )
+        return [dict(zip(("id", "site", "pid", "host", "started_at"), r, strict=True)) for r in cur]
+
+    def last_run_starts(self) -> dict[str, str]:
+        """Per site, the start time of its latest run that was actually started (skipped runs excluded)."""
+        cur = self.db.conn.execute(
+            "SELECT site, max(started_at) FROM runs WHERE status != 'skipped' GROUP BY site"
+        )
+        return {site: started for site, started in cur if started}
+
+    def run_of_process(self, site: str, pid: int, since: str) -> dict[str, Any] | None:
+        """The latest run row written by process `pid` for `site` at or after `since` (ISO UTC)."""
+        row = self.db.conn.execute(
+            "SELECT id, status, reason FROM runs WHERE site = ? AND pid = ? AND host = ? AND started_at >= ? "
+            "ORDER BY id DESC LIMIT 1",
+            (site, pid, socket.gethostname(), since),
+        ).fetchone()
+        return None if row is None else dict(zip(("id", "status", "reason"), row, strict=True))
+
+    def mark_run(self, run_id: int, status: str, reason: str) -> None:
+        """Overrule a run's status (crashed, timeout), keeping its counters; set finished_at if missing."""
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE runs SET status = ?, reason = ?, finished_at = coalesce(finished_at, ?), "
+                "failures = coalesce(failures, (SELECT count(*) FROM failures WHERE run_id = ?)) WHERE id = ?",
+                (status, reason, utcnow(), run_id, run_id),
+            )
+
+    def record_ended_run(self, site: str, pid: int | None, started_at: str, status: str, reason: str) -> int:
+        """Insert a finished row for a crawl process that died before writing its own."""
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (site, pid, host, started_at, finished_at, status, reason, failures) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (site, pid, socket.gethostname(), started_at, utcnow(), status, reason),
+            )
+            return int(cur.lastrowid or 0)
+
+    def recent_runs(
+        self, sites: Sequence[str] = (), statuses: Sequence[str] = (), limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Latest runs first (without the stats JSON), optionally only some sites and statuses."""
+        where: list[str] = []
+        params: list[Any] = []
+        if sites:
+            where.append(f"site IN ({','.join('?' * len(sites))})")
+            params.extend(sites)
+        if statuses:
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            params.extend(statuses)
+        sql = (
+            "SELECT id, site, pid, host, started_at, finished_at, status, reason, pages, new_items, "
+            "duplicate_items, updated_items, failures FROM runs"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY id DESC LIMIT ?"
+        )
+        cur = self.db.conn.execute(sql, (*params, limit))
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def articles_since(self, since: str) -> dict[str, int]:
+        """Articles first seen at or after `since` (ISO UTC), counted per site."""
+        cur = self.db.conn.execute(
+            "SELECT site, count(*) FROM articles WHERE first_seen_at >= ? GROUP BY site", (since,)
+        )
+        return {site: n for site, n in cur}
+
+    def failed_attempts(self, urls: Sequence[str]) -> dict[str, tuple[int, str, int | None]]:
+        """For URLs that failed before: (number of failures, last kind, last HTTP status)."""
+        out: dict[str, tuple[int, str, int | None]] = {}
+        for i in range(0, len(urls), 500):
+            chunk = list(urls[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            # SQLite takes bare columns from the row that holds max(id): the latest failure
+            for url, n, kind, status, _ in self.db.conn.execute(
+                f"SELECT url, count(*), kind, http_status, max(id) FROM failures WHERE url IN ({marks}) "
+                "GROUP BY url",
+                chunk,
+            ):
+                out[url] = (n, kind, status)
+        return out
+
+    def save_redirect(self, url: str, target: str) -> None:
+        """Remember that `url` (canonical) redirects to the article at `target`, so it counts as known."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO redirects (url, target, seen_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(url) DO UPDATE SET target = excluded.target, seen_at = excluded.seen_at",
+                (url, target, utcnow()),
+            )
+
+    # -- robots.txt cache ----------------------------------------------------------------------
+    def cached_robots(self, netloc: str, max_age_s: float) -> tuple[int, bytes] | None:
+        """(status, body) of a robots.txt fetched less than max_age_s seconds ago, else None."""
+        row = self.db.conn.execute(
+            "SELECT status, body, fetched_at FROM robots_cache WHERE netloc = ?", (netloc,)
+        ).fetchone()
+        if row is None:
+            return None
+        age = datetime.now(UTC) - datetime.fromisoformat(row[2])
+        return (row[0], row[1] or b"") if age.total_seconds() < max_age_s else None
+
+    def save_robots(self, netloc: str, status: int, body: bytes) -> None:
+        """Remember a robots.txt response for later runs."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO robots_cache (netloc, status, body, fetched_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(netloc) DO UPDATE SET status = excluded.status, body = excluded.body, "
+                "fetched_at = excluded.fetched_at",
+                (netloc, status, body, utcnow()),
             )
 
     # -- helpers ----------------------------------------------------------------------------

@@ -1,0 +1,539 @@
+"""Background crawling: one APScheduler job per site, each run a separate `scrapy crawl` subprocess.
+
+Rules (DESIGN.md §7): fixed job ids (the site names), at most one run per site (a run due while the
+previous one is still going or waiting for a slot is recorded as `skipped`), `coalesce=True` with a
+misfire grace of one period (a stalled scheduler runs a late job once, not in a burst), a global limit on
+concurrent crawls, a per-run time limit (SIGTERM, then SIGKILL to the process group, status `timeout`).
+The crawl writes its own run row; the scheduler only overrules it when the process died (`crashed`) or
+was stopped for running too long (`timeout`). The first run time of each site comes from the database,
+so a restart after downtime runs each overdue site once. This module never imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor as _Pool
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Protocol
+from zoneinfo import ZoneInfo
+
+import psutil
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.runner import CrawlJob, start_crawl
+from crawler.sites import Site
+from storage.db import StorageError, open_db
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+TZ = ZoneInfo("Asia/Shanghai")
+DEFAULT_TIMEOUT = 3600.0  # per run, unless the site sets `timeout`
+DEFAULT_KILL_GRACE = 10.0  # SIGTERM → SIGKILL when a run exceeds its time limit
+DEFAULT_SHUTDOWN_GRACE = 45.0  # SIGTERM to the scheduler: how long running crawls get to finish
+MIN_MISFIRE_GRACE = 30
+BAD_STATUSES = ("failed", "crashed", "timeout", "blocked")
+
+
+class Runner(Protocol):
+    """Starts one crawl of a site as a subprocess in its own process group (the group id is its pid)."""
+
+    def start(self, site: Site) -> subprocess.Popen[bytes]:
+        """Start the crawl; the child writes its own run row with its own pid."""
+        ...
+
+
+class ScrapyRunner:
+    """The real runner: `python -m scrapy crawl site …` through crawler.runner."""
+
+    def __init__(
+        self,
+        db_path: str,
+        sites_path: str | None = None,
+        settings: Mapping[str, str | int | float] | None = None,
+        log_dir: str | None = None,
+        quiet: bool = True,
+    ) -> None:
+        self.db_path = db_path
+        self.sites_path = sites_path
+        self.settings = dict(settings or {})
+        self.log_dir = log_dir
+        self.quiet = quiet
+
+    def start(self, site: Site) -> subprocess.Popen[bytes]:
+        """Start `scrapy crawl` for site; its log goes to <log_dir>/<site>.log, nowhere, or our stderr."""
+        job = CrawlJob(site, self.db_path, self.sites_path, self.settings)
+        out: IO[bytes] | None = None
+        if self.log_dir:
+            out = open(Path(self.log_dir) / f"{site.name}.log", "ab")  # noqa: SIM115 - closed below
+        try:
+            target: Any = out if out is not None else (subprocess.DEVNULL if self.quiet else None)
+            return start_crawl(job, stdout=target, stderr=target)
+        finally:
+            if out is not None:
+                out.close()
+
+
+@dataclass
+class RunOutcome:
+    """How one scheduled run ended, as recorded in the database."""
+
+    site: str
+    status: str
+    reason: str
+    run_id: int | None = None
+    pid: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class _Active:
+    proc: subprocess.Popen[bytes]
+    started: datetime
+
+
+def period_seconds(site: Site) -> int:
+    """A site's interval; for a cron site, the gap between its next two fire times."""
+    if site.every_seconds:
+        return site.every_seconds
+    trigger = CronTrigger.from_crontab(site.cron or "0 * * * *", timezone=TZ)
+    now = datetime.now(TZ)
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+    return int((second - first).total_seconds()) if first and second else 86400
+
+
+def make_trigger(site: Site) -> IntervalTrigger | CronTrigger:
+    """The APScheduler trigger of a site (Asia/Shanghai)."""
+    if site.cron:
+        return CronTrigger.from_crontab(site.cron, timezone=TZ)
+    return IntervalTrigger(seconds=site.every_seconds or 1800, timezone=TZ)
+
+
+def first_run_time(site: Site, last_start: datetime | None, now: datetime) -> datetime:
+    """When a site should next run, given its last start: now when overdue (one catch-up run), else on time."""
+    if last_start is None:
+        return now
+    if site.cron:
+        missed = CronTrigger.from_crontab(site.cron, timezone=TZ).get_next_fire_time(
+            None, last_start + timedelta(seconds=1)
+        )
+        return now if missed is None or missed <= now else missed
+    due = last_start + timedelta(seconds=site.every_seconds or 1800)
+    return now if due <= now else due
+
+
+def process_alive(pid: int | None, started_at: str | None = None) -> bool:
+    """Whether pid is a live (not zombie) process that is not younger than the run row it wrote."""
+    if not pid:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        if started_at:
+            # a pid reused by a later process is not the crawl that wrote the row
+            return proc.create_time() <= _parse_time(started_at).timestamp() + 5
+        return True
+    except (psutil.NoSuchProcess, ValueError):
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def _parse_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send sig to a process group; False when the group no longer exists."""
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        logger.warning("not allowed to signal process group %s", pgid)
+        return False
+
+
+def _describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+class SchedulerBusy(RuntimeError):
+    """Another scheduler already holds the lock on this database."""
+
+
+@contextlib.contextmanager
+def scheduler_lock(db_path: str) -> Iterator[None]:
+    """Hold `<db>.scheduler.lock` so only one scheduler starts crawls for a database."""
+    lock_path = str(db_path) + ".scheduler.lock"
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise SchedulerBusy(f"another scheduler (pid {holder}) is running for {db_path}") from exc
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+class Scheduler:
+    """Runs configured sites on their schedules as crawl subprocesses and keeps every run on record."""
+
+    def __init__(
+        self,
+        sites: Sequence[Site],
+        db_path: str,
+        runner: Runner,
+        *,
+        max_concurrent: int | None = None,
+        default_timeout: float = DEFAULT_TIMEOUT,
+        kill_grace: float = DEFAULT_KILL_GRACE,
+        shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE,
+    ) -> None:
+        self.sites = {s.name: s for s in sites if s.enabled}
+        self.db_path = str(db_path)
+        self.runner = runner
+        self.max_concurrent = max_concurrent or os.cpu_count() or 2
+        self.default_timeout = default_timeout
+        self.kill_grace = kill_grace
+        self.shutdown_grace = shutdown_grace
+        self._cond = threading.Condition()
+        self._active: dict[str, _Active] = {}
+        self._waiting: set[str] = set()  # due, waiting for a free crawl slot
+        self._slots: set[str] = set()  # holding a crawl slot (starting or running)
+        self._stopping = threading.Event()
+        self._force = threading.Event()
+        self._signals = 0
+        self._aps: BackgroundScheduler | None = None
+
+    # -- database ----------------------------------------------------------------------------------
+    def _store(self) -> Store:
+        # one short-lived connection per use: jobs run on many threads, sqlite3 connections do not travel
+        return Store(self.db_path, migrate_schema=False)
+
+    def prepare(self) -> list[int]:
+        """Create/migrate the schema once, record the sites, mark runs left by dead processes `crashed`."""
+        open_db(self.db_path).conn.close()
+        host = socket.gethostname()
+        crashed = []
+        with self._store() as store:
+            store.upsert_sites(
+                {
+                    "name": s.name,
+                    "title": s.title,
+                    "region": s.region,
+                    "level": s.level,
+                    "config_hash": s.config_hash,
+                    "config": dict(s.raw),
+                }
+                for s in self.sites.values()
+            )
+            for row in store.runs_in_progress():
+                if row["host"] not in (host, None) or process_alive(row["pid"], row["started_at"]):
+                    continue
+                store.mark_run(row["id"], "crashed", f"process {row['pid']} ended without finishing its run")
+                crashed.append(row["id"])
+        if crashed:
+            logger.warning("marked %d run(s) left running by dead processes as crashed", len(crashed))
+        return crashed
+
+    def plan(self, now: datetime | None = None) -> dict[str, datetime]:
+        """Each site's next run time from its last start in the database (overdue sites: now, once)."""
+        now = now or datetime.now(TZ)
+        with self._store() as store:
+            last = store.last_run_starts()
+        return {
+            name: first_run_time(site, _parse_time(last[name]) if name in last else None, now)
+            for name, site in self.sites.items()
+        }
+
+    # -- one run -----------------------------------------------------------------------------------
+    def run_site(self, name: str) -> RunOutcome:
+        """Run one crawl of a site now (waiting for a free slot) and return how it was recorded."""
+        site = self.sites[name]
+        busy: str | None = None
+        with self._cond:
+            if name in self._slots or name in self._waiting:
+                busy = self._busy_reason(name)
+            else:
+                self._waiting.add(name)
+                while len(self._slots) >= self.max_concurrent and not self._stopping.is_set():
+                    self._cond.wait()
+                self._waiting.discard(name)
+                if self._stopping.is_set():
+                    busy = "scheduler shutting down"
+                else:
+                    self._slots.add(name)
+        if busy is not None:
+            return self._skip(name, busy)
+        try:
+            other = self._live_run_elsewhere(name)
+            started = datetime.now(UTC).replace(microsecond=0)
+            with self._cond:
+                # checked under the lock shutdown() takes to snapshot the crawls: none starts after it
+                if self._stopping.is_set():
+                    other = other or "scheduler shutting down"
+                if other is None:
+                    try:
+                        proc = self.runner.start(site)
+                    except OSError as exc:
+                        other = f"cannot start: {exc}"
+                    else:
+                        self._active[name] = _Active(proc, started)
+            if other is not None and other.startswith("cannot start"):
+                logger.error("%s: %s", name, other)
+                with self._store() as store:
+                    run_id = store.record_ended_run(name, None, _iso(started), "failed", other)
+                return RunOutcome(name, "failed", other, run_id)
+            if other is not None:
+                return self._skip(name, other)
+            return self._watch(name, site, proc, started)
+        finally:
+            with self._cond:
+                self._slots.discard(name)
+                self._active.pop(name, None)
+                self._cond.notify_all()
+
+    def _watch(self, name: str, site: Site, proc: subprocess.Popen[bytes], started: datetime) -> RunOutcome:
+        limit = float(site.timeout or self.default_timeout)
+        t0 = time.monotonic()
+        timed_out = False
+        try:
+            returncode = proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            logger.warning("%s: run exceeded its %.0fs limit; sending SIGTERM", name, limit)
+            _signal_group(proc.pid, signal.SIGTERM)
+            try:
+                returncode = proc.wait(timeout=self.kill_grace)
+            except subprocess.TimeoutExpired:
+                logger.warning(
+                    "%s: still running %.0fs after SIGTERM; sending SIGKILL", name, self.kill_grace
+                )
+                _signal_group(proc.pid, signal.SIGKILL)
+                returncode = proc.wait()
+        # whatever the crawl left in its group (helpers, hung children) goes with it
+        _signal_group(proc.pid, signal.SIGKILL)
+        seconds = time.monotonic() - t0
+        try:
+            outcome = self._settle(name, proc.pid, started, returncode, timed_out, limit)
+        except StorageError as exc:
+            logger.error("%s: could not record how run of pid %s ended: %s", name, proc.pid, exc)
+            outcome = RunOutcome(name, "unknown", str(exc), None, proc.pid)
+        outcome.seconds = seconds
+        logger.info(
+            "%s: run %s %s (%s) in %.1fs", name, outcome.run_id, outcome.status, outcome.reason, seconds
+        )
+        return outcome
+
+    def _settle(
+        self, name: str, pid: int, started: datetime, returncode: int, timed_out: bool, limit: float
+    ) -> RunOutcome:
+        """Make the run row tell the truth once the process is gone."""
+        how = _describe_exit(returncode)
+        with self._store() as store:
+            row = store.run_of_process(name, pid, _iso(started))
+            if timed_out:
+                status = "timeout"
+                reason = f"timeout: still running after {limit:.0f}s; stopped ({how})"
+                if row is not None and row["status"] != "running" and row["reason"]:
+                    reason += f"; crawl said: {row['reason']}"
+            elif row is not None and row["status"] != "running":
+                return RunOutcome(name, row["status"], row["reason"] or "", row["id"], pid)
+            elif self._stopping.is_set():
+                status, reason = "failed", f"shutdown: {how} before finishing its run"
+            else:
+                status = "crashed"
+                reason = f"process {how} " + ("before writing its run row" if row is None else "mid-run")
+            if row is None:
+                run_id = store.record_ended_run(name, pid, _iso(started), status, reason)
+            else:
+                run_id = row["id"]
+                store.mark_run(run_id, status, reason)
+        return RunOutcome(name, status, reason, run_id, pid)
+
+    def _skip(self, name: str, reason: str) -> RunOutcome:
+        logger.warning("%s: run skipped: %s", name, reason)
+        try:
+            with self._store() as store:
+                run_id = store.record_skipped_run(name, reason)
+        except StorageError as exc:
+            logger.error("%s: could not record a skipped run: %s", name, exc)
+            run_id = None
+        return RunOutcome(name, "skipped", reason, run_id)
+
+    def _busy_reason(self, name: str) -> str:
+        active = self._active.get(name)
+        if active is not None:
+            return f"previous run (pid {active.proc.pid}) still running"
+        if name in self._slots:
+            return "previous run still starting"
+        return f"previous run still waiting for a free crawl slot ({self.max_concurrent} in use)"
+
+    def _live_run_elsewhere(self, name: str) -> str | None:
+        """A run of this site by another process (e.g. a manual `newsmon crawl`) that is still alive."""
+        host = socket.gethostname()
+        with self._store() as store:
+            for row in store.runs_in_progress():
+                if (
+                    row["site"] == name
+                    and row["host"] == host
+                    and process_alive(row["pid"], row["started_at"])
+                ):
+                    return f"another crawl of this site (pid {row['pid']}) is running"
+        return None
+
+    # -- scheduling --------------------------------------------------------------------------------
+    def start(self, now: datetime | None = None) -> BackgroundScheduler:
+        """Prepare the database and start one job per site in a background scheduler (returns at once)."""
+        self.prepare()
+        plan = self.plan(now)
+        aps = BackgroundScheduler(
+            timezone=TZ,
+            # one thread per site is enough: max_instances=1; the crawl limit is enforced in run_site
+            executors={"default": ThreadPoolExecutor(max_workers=max(1, len(self.sites)))},
+        )
+        for name, site in self.sites.items():
+            aps.add_job(
+                self.run_site,
+                trigger=make_trigger(site),
+                args=[name],
+                id=name,
+                name=name,
+                max_instances=1,
+                coalesce=True,
+                # a late run (suspend, stall) still runs once: missed fire times never exceed one period
+                misfire_grace_time=max(MIN_MISFIRE_GRACE, period_seconds(site)),
+                next_run_time=plan[name],
+                replace_existing=True,
+            )
+            logger.info("%s: next run %s", name, plan[name].astimezone(TZ).isoformat(timespec="seconds"))
+        aps.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        aps.start()
+        self._aps = aps
+        return aps
+
+    def _on_event(self, event: JobEvent) -> None:
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            with self._cond:
+                reason = self._busy_reason(event.job_id)
+            self._skip(event.job_id, reason)
+        elif event.code == EVENT_JOB_MISSED:
+            late = datetime.now(UTC) - event.scheduled_run_time  # type: ignore[attr-defined]
+            self._skip(event.job_id, f"missed its start time by {late.total_seconds():.0f}s")
+        elif event.code == EVENT_JOB_ERROR:
+            logger.error("job %s failed: %r", event.job_id, getattr(event, "exception", None))
+
+    def running(self) -> dict[str, int]:
+        """Sites with a crawl in progress and its pid."""
+        with self._cond:
+            return {name: a.proc.pid for name, a in self._active.items()}
+
+    def shutdown(self, grace: float | None = None) -> list[str]:
+        """Stop starting runs, SIGTERM running crawls, wait up to grace seconds, SIGKILL the rest."""
+        grace = self.shutdown_grace if grace is None else grace
+        with self._cond:
+            self._stopping.set()
+            self._cond.notify_all()
+            procs = {name: a.proc for name, a in self._active.items()}
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=False)
+        for name, proc in procs.items():
+            logger.info("%s: forwarding SIGTERM to crawl pid %s", name, proc.pid)
+            _signal_group(proc.pid, signal.SIGTERM)
+        left = self._wait_idle(grace)
+        for name, pid in left.items():
+            logger.warning("%s: crawl pid %s still running after %.0fs; sending SIGKILL", name, pid, grace)
+            _signal_group(pid, signal.SIGKILL)
+        if left:
+            self._wait_idle(max(self.kill_grace, 5.0), forceable=False)
+        return sorted(left)
+
+    def _wait_idle(self, seconds: float, forceable: bool = True) -> dict[str, int]:
+        """Wait until no run is active (rows settled); return the sites (and pids) still active at the end."""
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while self._active:
+                left = deadline - time.monotonic()
+                if left <= 0 or (forceable and self._force.is_set()):
+                    break
+                # short slices: a second signal (force) must be noticed without notifying from a handler
+                self._cond.wait(min(left, 0.2))
+            return {name: a.proc.pid for name, a in self._active.items()}
+
+    def run_once(self, now: datetime | None = None) -> list[RunOutcome]:
+        """Run every due site once (at most max_concurrent at a time), wait for all, return the outcomes."""
+        self.prepare()
+        now = now or datetime.now(TZ)
+        due = [name for name, when in self.plan(now).items() if when <= now]
+        if not due:
+            return []
+        with _Pool(max_workers=len(due), thread_name_prefix="newsmon-run") as pool:
+            futures = [pool.submit(self.run_site, name) for name in due]
+            return [f.result() for f in futures]
+
+    # -- foreground service ------------------------------------------------------------------------
+    def serve(self, once: bool = False) -> tuple[int, list[RunOutcome]]:
+        """Run in the foreground until SIGTERM/SIGINT (or, with once, until due runs end); return exit code."""
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        outcomes: list[RunOutcome] = []
+        try:
+            if once:
+                with _Pool(max_workers=1, thread_name_prefix="newsmon-once") as pool:
+                    future = pool.submit(self.run_once)
+                    while not future.done() and not self._signals:
+                        time.sleep(0.2)  # signal handlers run in this (main) thread between sleeps
+                    if self._signals:
+                        self.shutdown()
+                    outcomes = future.result()
+            else:
+                self.start()
+                while not self._signals:
+                    time.sleep(0.5)
+                self.shutdown()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return 0, outcomes
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        # only set flags here: the main thread may hold locks the handler would need
+        self._signals += 1
+        if self._signals == 1:
+            logger.warning(
+                "received %s: stopping (send again to kill running crawls)", signal.Signals(signum).name
+            )
+        else:
+            self._force.set()
