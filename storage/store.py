@@ -61,6 +61,8 @@ class Store:
     def __init__(self, path: str | os.PathLike[str], *, migrate_schema: bool = True) -> None:
         self.path = str(path)
         self.db: sqlite_utils.Database = open_db(self.path, migrate_schema=migrate_schema, writable=True)
+        # 64 MB page cache: story assignment probes the LSH index, which outgrows the 2 MB default
+        self.db.conn.execute("PRAGMA cache_size = -65536")
 
     def close(self) -> None:
         """Close the connection."""

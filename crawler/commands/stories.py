@@ -1,0 +1,164 @@
+"""`newsmon stories` (one row per story: copies, first publisher) and `newsmon dedup` (status, rebuild)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import unicodedata
+
+import click
+
+from crawler import dedup as fingerprints
+from crawler.commands.common import db_option, friendly_errors
+from storage import stories as story_index
+from storage.db import open_db, write_transaction
+
+logger = logging.getLogger(__name__)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(text: str, width: int) -> str:
+    """Pad or cut text to a display width (CJK characters take two columns)."""
+    out, used = "", 0
+    for ch in text:
+        w = _width(ch)
+        if used + w > width:
+            break
+        out += ch
+        used += w
+    return out + " " * (width - used)
+
+
+@click.command(name="stories")
+@click.option("--site", help="Only stories with a copy on this site.")
+@click.option(
+    "--min-copies", type=int, default=1, show_default=True, help="Only stories with at least N copies."
+)
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many stories (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
+@db_option
+@friendly_errors
+def stories_cmd(site: str | None, min_copies: int, limit: int, as_json: bool, db_path: str) -> None:
+    """List stories (clusters of reposted articles), largest and newest first.
+
+    Columns: story id, copies, first publisher (site of the earliest published copy), its publish time,
+    the source (来源) most copies name, and the title.
+
+    Example: newsmon stories --db news.db --min-copies 3 --site changchun-gov
+    """
+    db = open_db(db_path)
+    where: list[str] = ["s.size >= ?"]
+    args: list[object] = [min_copies]
+    if site:
+        where.append("EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id AND a.site = ?)")
+        args.append(site)
+    sql = (
+        "SELECT s.id, s.size, s.first_site, s.first_published_at, s.claimed_origin, s.title, a.url "
+        "FROM stories s LEFT JOIN articles a ON a.id = s.first_article_id "
+        f"WHERE {' AND '.join(where)} ORDER BY s.size DESC, s.first_published_at DESC, s.id"
+    )
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    rows = db.conn.execute(sql, args).fetchall()
+    db.conn.close()
+    if as_json:
+        keys = ("story", "copies", "first_site", "first_published_at", "claimed_origin", "title", "first_url")
+        for row in rows:
+            click.echo(json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False))
+        return
+    head = f"{'story':>7}  {'copies':>6}  {_cell('first publisher', 18)}  {_cell('first time', 25)}  "
+    head += f"{_cell('claimed origin', 16)}  title"
+    click.echo(head)
+    for sid, size, first_site, first_time, origin, title, _url in rows:
+        click.echo(
+            f"{sid:>7}  {size:>6}  {_cell(first_site or '-', 18)}  {_cell(first_time or '-', 25)}  "
+            f"{_cell(origin or '-', 16)}  {title or ''}"
+        )
+    if not rows:
+        click.echo("(no stories match)")
+
+
+def _status(db_path: str) -> None:
+    db = open_db(db_path)
+    conn = db.conn
+    n_articles, n_sigs, n_copies = conn.execute(
+        "SELECT count(*), count(signature), count(duplicate_of) FROM articles"
+    ).fetchone()
+    n_stories, n_multi = conn.execute("SELECT count(*), coalesce(sum(size > 1), 0) FROM stories").fetchone()
+    n_bands = conn.execute("SELECT count(*) FROM dedup_bands").fetchone()[0]
+    click.echo(f"articles: {n_articles} ({n_sigs} with a signature, {n_copies} exact copies)")
+    click.echo(f"stories: {n_stories} ({n_multi} with more than one copy)")
+    click.echo(f"candidate index: {n_bands} band keys")
+    state = story_index.rebuild_state(conn)
+    if state:
+        click.echo(f"rebuild unfinished: {state['done']} articles done (up to id {state['last_id']}); "
+                   "run `newsmon dedup --rebuild` to resume")  # fmt: skip
+    params = story_index.stored_params(conn)
+    if params is not None and params != story_index.PARAMS:
+        click.echo("thresholds changed since the last rebuild: run `newsmon dedup --rebuild`")
+    db.conn.close()
+
+
+def rebuild(db_path: str, chunk: int = 2000, restart: bool = False, echo: bool = True) -> int:
+    """Recluster the whole archive in id order, a chunk per transaction; resumes an unfinished rebuild."""
+    db = open_db(db_path)
+    conn = db.conn
+    with write_transaction(db):
+        state = story_index.rebuild_state(conn)
+        if state is None or restart:
+            state = story_index.start_rebuild(conn)
+        elif echo:
+            click.echo(f"resuming after article {state['last_id']} ({state['done']} done)", err=True)
+    while True:
+        with write_transaction(db):
+            rows = conn.execute(
+                "SELECT id, body_text, signature FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+                (state["last_id"], chunk),
+            ).fetchall()
+            if not rows:
+                story_index.finish_rebuild(conn)
+                break
+            # Signatures follow the current shingling; recompute them from the stored body.
+            for art_id, body, old in rows:
+                if body is not None:
+                    new = fingerprints.signature(body)
+                    if new != old:
+                        conn.execute("UPDATE articles SET signature = ? WHERE id = ?", (new, art_id))
+            state = story_index.rebuild_chunk(conn, state, [r[0] for r in rows])
+        if echo:
+            click.echo(f"reclustered {state['done']} articles (up to id {state['last_id']})", err=True)
+    n = conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+    db.conn.close()
+    return int(n)
+
+
+@click.command(name="dedup")
+@click.option(
+    "--rebuild", "do_rebuild", is_flag=True, help="Recluster the whole archive (resumes if interrupted)."
+)
+@click.option("--restart", is_flag=True, help="With --rebuild: discard an unfinished rebuild and start over.")
+@click.option(
+    "--chunk", type=click.IntRange(1), default=2000, show_default=True, help="Articles per transaction."
+)
+@db_option
+@friendly_errors
+def dedup_cmd(do_rebuild: bool, restart: bool, chunk: int, db_path: str) -> None:
+    """Show the deduplication index, or rebuild every story after a threshold change.
+
+    A rebuild streams articles in id order (the order they were ingested), so it reaches the same
+    clustering as incremental ingestion; it records its progress and resumes after being killed. Articles
+    crawled while it runs wait for it and are clustered when it reaches them.
+
+    Example: newsmon dedup --rebuild --db news.db
+    """
+    if not do_rebuild:
+        _status(db_path)
+        return
+    n = rebuild(db_path, chunk=chunk, restart=restart)
+    click.echo(f"rebuild finished: {n} stories")
+
+
+COMMANDS = [stories_cmd, dedup_cmd]
