@@ -28,14 +28,13 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
-import psutil
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.runner import CrawlJob, start_crawl
+from crawler.runner import CrawlJob, process_alive, reap_dead_runs, start_crawl
 from crawler.sites import Site
 from storage.db import StorageError, open_db
 from storage.store import Store
@@ -138,24 +137,6 @@ def first_run_time(site: Site, last_start: datetime | None, now: datetime) -> da
     return now if due <= now else due
 
 
-def process_alive(pid: int | None, started_at: str | None = None) -> bool:
-    """Whether pid is a live (not zombie) process that is not younger than the run row it wrote."""
-    if not pid:
-        return False
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        if started_at:
-            # a pid reused by a later process is not the crawl that wrote the row
-            return proc.create_time() <= _parse_time(started_at).timestamp() + 5
-        return True
-    except (psutil.NoSuchProcess, ValueError):
-        return False
-    except psutil.AccessDenied:
-        return True
-
-
 def _parse_time(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -246,8 +227,6 @@ class Scheduler:
     def prepare(self) -> list[int]:
         """Create/migrate the schema once, record the sites, mark runs left by dead processes `crashed`."""
         open_db(self.db_path).conn.close()
-        host = socket.gethostname()
-        crashed = []
         with self._store() as store:
             store.upsert_sites(
                 {
@@ -260,13 +239,7 @@ class Scheduler:
                 }
                 for s in self.sites.values()
             )
-            for row in store.runs_in_progress():
-                if row["host"] not in (host, None) or process_alive(row["pid"], row["started_at"]):
-                    continue
-                store.mark_run(row["id"], "crashed", f"process {row['pid']} ended without finishing its run")
-                crashed.append(row["id"])
-        if crashed:
-            logger.warning("marked %d run(s) left running by dead processes as crashed", len(crashed))
+            crashed = reap_dead_runs(store)
         return crashed
 
     def plan(self, now: datetime | None = None) -> dict[str, datetime]:
@@ -353,10 +326,23 @@ class Scheduler:
             logger.error("%s: could not record how run of pid %s ended: %s", name, proc.pid, exc)
             outcome = RunOutcome(name, "unknown", str(exc), None, proc.pid)
         outcome.seconds = seconds
+        self._after_run(name)
         logger.info(
             "%s: run %s %s (%s) in %.1fs", name, outcome.run_id, outcome.status, outcome.reason, seconds
         )
         return outcome
+
+    def _after_run(self, name: str) -> None:
+        """Keyword watches: evaluate what a crashed crawl left unevaluated, send alerts still pending."""
+        if self._stopping.is_set():
+            return
+        try:
+            from crawler.watchconfig import run_watches
+
+            with self._store() as store:
+                run_watches(store.db, getattr(self.runner, "sites_path", None), notify=True, budget_seconds=20.0)
+        except Exception:  # alerts must never stop the scheduling of crawls
+            logger.exception("%s: keyword watches after the run failed", name)
 
     def _settle(
         self, name: str, pid: int, started: datetime, returncode: int, timed_out: bool, limit: float

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import click
-
-from crawler.commands import common
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -26,16 +23,14 @@ def main(verbose: int) -> None:
 
 
 def _register() -> None:
-    from crawler.commands import crawl, demo, export, sites
+    from crawler.commands import crawl, demo, export, extract, schedule, serve, sites, stories, watch
 
-    for module in (crawl, demo, export, sites):
+    for module in (crawl, demo, export, extract, schedule, serve, sites, stories, watch):
         for cmd in module.COMMANDS:
             main.add_command(cmd)
 
 
 _register()
-
-__all__ = ["main", "common", "os"]
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.runstate import get_run_state
+from storage.db import StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +81,31 @@ class RunRecorder:
             return
         try:
             save = getattr(spider, "save_validators", None)
-            if save is not None:
+            if save is not None and status == "ok":
                 save(reason)
+            self._run_watches(spider, store)
             store.finish_run(self.state.run_id or 0, status, reason=why, counts=counts, stats=stats)
             logger.info("run %s finished: %s (%s) %s", self.state.run_id, status, why, counts)
+        except StorageError as exc:
+            logger.error("could not record the end of run %s: %s", self.state.run_id, exc)
         finally:
             self.state.close()
+
+    # -- keyword watches (issue #10) --------------------------------------------------------------
+    def _run_watches(self, spider: Any, store: Any) -> None:
+        """Match this run's new articles against the watches and send due alerts; never fails the run."""
+        if not self.crawler.settings.getbool("NEWSMON_WATCHES", True):
+            return
+        try:
+            from crawler.watchconfig import run_watches
+
+            out = run_watches(
+                store.db,
+                getattr(spider, "_sites_path", None),
+                notify=self.crawler.settings.getbool("NEWSMON_WATCH_NOTIFY", True),
+                budget_seconds=self.crawler.settings.getfloat("NEWSMON_WATCH_NOTIFY_SECONDS", 20.0),
+            )
+            for key, value in out.items():
+                self.crawler.stats.set_value(f"newsmon/watch/{key}", value)
+        except Exception:
+            logger.exception("keyword watches failed (the run itself is not affected)")

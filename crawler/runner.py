@@ -6,15 +6,20 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+import psutil
+
 from crawler.sites import Site
+from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +136,38 @@ def run_crawls(
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return results
+
+
+def process_alive(pid: int | None, started_at: str | None = None) -> bool:
+    """Whether pid is a live (not zombie) process that is not younger than the run row it wrote."""
+    if not pid:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        if started_at:
+            # a pid reused by a later process is not the crawl that wrote the row
+            return proc.create_time() <= datetime.fromisoformat(started_at).timestamp() + 5
+        return True
+    except (psutil.NoSuchProcess, ValueError):
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def reap_dead_runs(store: Store) -> list[int]:
+    """Mark runs left `running` by processes of this host that are gone as `crashed`; return their ids."""
+    host = socket.gethostname()
+    crashed = []
+    for row in store.runs_in_progress():
+        if row["host"] not in (host, None) or process_alive(row["pid"], row["started_at"]):
+            continue
+        store.mark_run(row["id"], "crashed", f"process {row['pid']} ended without finishing its run")
+        crashed.append(row["id"])
+    if crashed:
+        logger.warning("marked %d run(s) left running by dead processes as crashed", len(crashed))
+    return crashed
 
 
 class CrawlsTerminated(Exception):

@@ -269,7 +269,7 @@ def _parse_site(c: _Checker, idx: int, data: Any, defaults: Mapping[str, Any]) -
     enabled = c.typed(where, merged, "enabled", bool)
     max_articles = c.typed(where, merged, "max_articles", int)
     c.typed(where, merged, "notes", str)
-    if len(c.problems) > before:
+    if len(c.problems) > before or not isinstance(name, str):
         return None
     return Site(
         name=name,

@@ -101,6 +101,9 @@ HIDDEN = (
     "robots_cache",
 )
 
+# watch definitions and delivery rows hold notification URLs, which may carry tokens: not served at all
+PRIVATE = ("watches", "watch_state", "watch_deliveries")
+
 _RECENT = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-1 day')"
 QUERIES: dict[str, dict[str, Any]] = {
     "latest_stories": {
@@ -239,9 +242,13 @@ def build_metadata(database: str = "news") -> dict[str, Any]:
     }
     for name in HIDDEN:
         tables[name] = {"hidden": True}
+    for name in PRIVATE:
+        tables[name] = {"hidden": True, "allow": False}
+    from storage.watches import CANNED_QUERIES as WATCH_QUERIES
+
     return {
         "title": "newsmon · 政务新闻监测",
         "description": "中国政府网站新闻监测：事件、首发与转载、抓取健康 · Chinese government news: stories, "
         "first publishers and copies, crawl health. Search understands two-character words (长春, 振兴).",
-        "databases": {database: {"tables": tables, "queries": QUERIES}},
+        "databases": {database: {"tables": tables, "queries": {**QUERIES, **WATCH_QUERIES}}},
     }

@@ -11,7 +11,7 @@ MIGRATIONS = Migrations("newsmon")
 @MIGRATIONS()
 def m001_core(db: sqlite_utils.Database) -> None:
     """Sites, articles, stories, versions, runs, failures, source validators."""
-    db["sites"].create(
+    db.table("sites").create(
         {
             "name": str,
             "title": str,
@@ -23,7 +23,7 @@ def m001_core(db: sqlite_utils.Database) -> None:
         },
         pk="name",
     )
-    db["stories"].create(
+    db.table("stories").create(
         {
             "id": int,
             "first_article_id": int,
@@ -37,7 +37,7 @@ def m001_core(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": int,
             "url": str,
@@ -71,12 +71,12 @@ def m001_core(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"url", "site"},
     )
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["site", "published_at"])
-    db["articles"].create_index(["published_at"])
-    db["articles"].create_index(["content_hash"])
-    db["articles"].create_index(["story_id"])
-    db["article_versions"].create(
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["site", "published_at"])
+    db.table("articles").create_index(["published_at"])
+    db.table("articles").create_index(["content_hash"])
+    db.table("articles").create_index(["story_id"])
+    db.table("article_versions").create(
         {
             "id": int,
             "article_id": int,
@@ -88,8 +88,8 @@ def m001_core(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["article_versions"].create_index(["article_id"])
-    db["runs"].create(
+    db.table("article_versions").create_index(["article_id"])
+    db.table("runs").create(
         {
             "id": int,
             "site": str,
@@ -110,9 +110,9 @@ def m001_core(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["runs"].create_index(["site", "started_at"])
-    db["runs"].create_index(["status"])
-    db["failures"].create(
+    db.table("runs").create_index(["site", "started_at"])
+    db.table("runs").create_index(["status"])
+    db.table("failures").create(
         {
             "id": int,
             "run_id": int,
@@ -125,9 +125,9 @@ def m001_core(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["failures"].create_index(["run_id"])
-    db["failures"].create_index(["created_at"])
-    db["source_state"].create(
+    db.table("failures").create_index(["run_id"])
+    db.table("failures").create_index(["created_at"])
+    db.table("source_state").create(
         {
             "url": str,
             "site": str,
@@ -149,7 +149,61 @@ def m002_dedup_index(db: sqlite_utils.Database) -> None:
         "CREATE TABLE IF NOT EXISTS dedup_bands (key INTEGER NOT NULL, article_id INTEGER NOT NULL, "
         "PRIMARY KEY (key, article_id)) WITHOUT ROWID"
     )
-    db["dedup_state"].create({"name": str, "value": str}, pk="name", if_not_exists=True)
-    db["articles"].create_index(["duplicate_of"], if_not_exists=True)
-    db["stories"].create_index(["first_site"], if_not_exists=True)
-    db["stories"].create_index(["size"], if_not_exists=True)
+    db.table("dedup_state").create({"name": str, "value": str}, pk="name", if_not_exists=True)
+    db.table("articles").create_index(["duplicate_of"], if_not_exists=True)
+    db.table("stories").create_index(["first_site"], if_not_exists=True)
+    db.table("stories").create_index(["size"], if_not_exists=True)
+
+
+@MIGRATIONS()
+def m003_fulltext(db: sqlite_utils.Database) -> None:
+    """Chinese full-text index over title and body (storage/search.py) and the browsing views."""
+    from storage import datasette_meta, search
+
+    search.create(db)
+    datasette_meta.create_views(db)
+
+
+@MIGRATIONS()
+def m004_robots_cache(db: sqlite_utils.Database) -> None:
+    """robots.txt kept between runs (an unchanged site costs one request per source); failures by URL."""
+    db.table("robots_cache").create(
+        {"netloc": str, "status": int, "body": bytes, "fetched_at": str},
+        pk="netloc",
+    )
+    db.table("failures").create_index(["url"])
+    db.table("redirects").create({"url": str, "target": str, "seen_at": str}, pk="url")
+
+
+@MIGRATIONS()
+def m005_watches(db: sqlite_utils.Database) -> None:
+    """Keyword watches (issue #10): definitions, evaluation cursor, hits, notification deliveries."""
+    # One statement per execute: executescript() would COMMIT the migration's transaction.
+    for sql in (
+        """CREATE TABLE IF NOT EXISTS watches (
+        name TEXT PRIMARY KEY, definition TEXT NOT NULL, source TEXT NOT NULL, config_path TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1, since_article_id INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT, updated_at TEXT
+        )""",
+        """CREATE TABLE IF NOT EXISTS watch_state (name TEXT PRIMARY KEY, value TEXT)""",
+        """CREATE TABLE IF NOT EXISTS watch_hits (
+        id INTEGER PRIMARY KEY, watch TEXT NOT NULL, story_id INTEGER, article_id INTEGER NOT NULL,
+        site TEXT, title TEXT, url TEXT, published_at TEXT, matched TEXT, created_at TEXT NOT NULL,
+        UNIQUE (watch, article_id)
+        )""",
+        """CREATE INDEX IF NOT EXISTS idx_watch_hits_article_id ON watch_hits (article_id)""",
+        """CREATE INDEX IF NOT EXISTS idx_watch_hits_created_at ON watch_hits (created_at)""",
+        """CREATE TABLE IF NOT EXISTS watch_deliveries (
+        id INTEGER PRIMARY KEY, hit_id INTEGER NOT NULL REFERENCES watch_hits (id), watch TEXT NOT NULL,
+        target TEXT NOT NULL, target_label TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT, next_attempt_at TEXT, sent_at TEXT, created_at TEXT,
+        UNIQUE (hit_id, target)
+        )""",
+        """CREATE INDEX IF NOT EXISTS idx_watch_deliveries_due ON watch_deliveries (status, next_attempt_at)""",
+        """CREATE INDEX IF NOT EXISTS idx_watch_deliveries_target ON watch_deliveries (watch, target, sent_at)""",
+    ):
+        db.execute(sql)
+    # An archive that predates watches is not alerted on: evaluation starts after its last article.
+    db.execute(
+        "INSERT OR IGNORE INTO watch_state (name, value) SELECT 'cursor', coalesce(max(id), 0) FROM articles"
+    )

@@ -92,7 +92,7 @@ class Store:
         if not rows:
             return
         with self._write():
-            self.db["sites"].upsert_all(rows, pk="name")
+            self.db.table("sites").upsert_all(rows, pk="name")
 
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, site: str, pid: int | None = None) -> int:
@@ -117,7 +117,7 @@ class Store:
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
         counts = dict(counts or {})
-        values = {
+        values: dict[str, Any] = {
             "finished_at": utcnow(),
             "status": status,
             "reason": reason,
@@ -171,7 +171,9 @@ class Store:
                 r[0]
                 for r in self.db.conn.execute(
                     f"SELECT url FROM articles WHERE url IN ({marks}) "
-                    f"UNION SELECT url FROM redirects WHERE url IN ({marks})",
+                    # a redirect counts as known only once the article it leads to is stored
+                    f"UNION SELECT r.url FROM redirects r JOIN articles a ON a.url = r.target "
+                    f"WHERE r.url IN ({marks})",
                     chunk + chunk,
                 )
             )
@@ -416,11 +418,10 @@ class _ExplainedWrite:
         except sqlite3.Error as exc:
             raise explain(exc, self.store.path) from exc
 
-    def __exit__(self, et: Any, ev: Any, tb: Any) -> bool:
+    def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
         try:
             self._cm.__exit__(et, ev, tb)
         except sqlite3.Error as exc:
             raise explain(exc, self.store.path) from exc
         if isinstance(ev, sqlite3.Error):
             raise explain(ev, self.store.path) from ev
-        return False

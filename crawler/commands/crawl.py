@@ -11,8 +11,9 @@ from typing import Any
 import click
 
 from crawler.commands.common import db_option, friendly_errors, sites_option
-from crawler.runner import CrawlJob, CrawlResult, CrawlsTerminated, run_crawls
+from crawler.runner import CrawlJob, CrawlResult, CrawlsTerminated, reap_dead_runs, run_crawls
 from crawler.sites import Site, adhoc_site, check_url, load_sites, select_sites
+from crawler.watchconfig import load_watches
 from storage.db import StorageError, open_db
 from storage.store import Store
 
@@ -30,6 +31,7 @@ def resolve_targets(
             check_url(u)
         return [adhoc_site(urls)], None
     sites = load_sites(sites_path)
+    load_watches(sites_path)  # a broken [[watch]] stops here too, before any request
     if all_sites:
         chosen = [s for s in sites if s.enabled]
     elif names:
@@ -52,15 +54,15 @@ def summarize_runs(db_path: str, results: list[CrawlResult]) -> list[dict]:
                 "FROM runs WHERE pid = ? AND site = ? ORDER BY id DESC LIMIT 1",
                 (r.pid, r.site),
             ).fetchone()
-            rec = (
+            rec: dict[str, Any] = (
                 dict(zip(keys, row, strict=True))
                 if row
                 else dict.fromkeys(keys, 0) | {"id": None, "site": r.site}
             )
             if row is None or rec["status"] == "running":
-                rec["status"] = "crashed"
-                rec["reason"] = f"crawl process ended (exit code {r.returncode}) without finishing its run"
-                _mark_crashed(db_path, rec["id"], rec["reason"])
+                reason = f"crawl process ended (exit code {r.returncode}) without finishing its run"
+                rec.update(status="crashed", reason=reason)
+                _mark_crashed(db_path, rec["id"], reason)
             rows.append(rec)
     finally:
         conn.close()
@@ -190,6 +192,8 @@ def crawl(
             raise click.UsageError(f"--set expects NAME=VALUE, got {pair!r}")
         extra[key] = value
     open_db(db_path, writable=True).conn.close()  # schema once, before any crawl process starts
+    with Store(db_path) as store:
+        reap_dead_runs(store)  # runs left `running` by killed crawls are marked crashed
     jobs = [CrawlJob(site, db_path, config_path, extra, refresh) for site in chosen]
     verbose = click.get_current_context().find_root().params.get("verbose", 0)
     try:

@@ -1,0 +1,221 @@
+"""Notifications of watch hits through Apprise: one delivery row per hit and target, retried with backoff.
+
+Deliveries are claimed (attempts + 1, next try pushed out by a lease) in a short write transaction, sent
+outside it, and their outcome recorded afterwards, so two processes never send the same message and a
+process that dies while sending leaves a lease that expires (the message is then sent again: at least
+once). A failed delivery never touches its hit. A digest watch sends one message per target listing its
+pending hits once `digest` has passed since its last message (or since its oldest pending hit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from storage.db import write_transaction
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8  # then the delivery is 'failed' (kept; `newsmon watch run --retry-failed` resets it)
+BACKOFF_BASE = 60  # seconds before the second attempt; doubles with each failure
+BACKOFF_MAX = 6 * 3600
+LEASE = 600  # seconds a claimed delivery is left alone by other processes
+DIGEST_LIST_MAX = 50  # hits listed in one digest message (the rest are counted)
+_LOG_PREFIX = re.compile(r"^\S+ \S+ - \w+ - ")
+
+Sender = Callable[[str, str, str], "str | None"]  # (url, title, body) -> None when sent, else the error
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def target_key(url: str) -> str:
+    """Stable key of a notify URL (the URL itself may hold secrets and stays only in the watch)."""
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+
+
+def target_label(url: str) -> str:
+    """The URL with secrets masked, for display (Apprise's privacy form)."""
+    try:
+        import apprise
+
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is not None:
+            return str(plugin.url(privacy=True)).split("?", 1)[0]  # options add nothing to a label
+    except Exception:  # noqa: BLE001 - a label must never stop a hit from being recorded
+        logger.debug("no privacy URL for a notify target", exc_info=True)
+    return url.split("://", 1)[0] + "://…"
+
+
+def add_deliveries(conn: sqlite3.Connection, hit_id: int, watch: Any, created: str) -> None:
+    """One pending delivery per notify URL of the watch, due now."""
+    for url in watch.notify:
+        conn.execute(
+            "INSERT OR IGNORE INTO watch_deliveries (hit_id, watch, target, target_label, status, attempts, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+            (hit_id, watch.name, target_key(url), target_label(url), created, created),
+        )
+
+
+def apprise_send(url: str, title: str, body: str) -> str | None:
+    """Send one message through Apprise; None when it was delivered, else the error Apprise logged."""
+    import apprise
+
+    ap = apprise.Apprise()
+    if not ap.add(url):
+        return "not a notification URL Apprise understands"
+    with apprise.LogCapture(level=logging.WARNING) as logs:
+        ok = ap.notify(title=title, body=body)
+    if ok:
+        return None
+    lines = [_LOG_PREFIX.sub("", line) for line in logs.getvalue().strip().splitlines()]
+    return (lines[-1] if lines else "notification failed")[:500]
+
+
+def _hits(conn: sqlite3.Connection, delivery_ids: list[int]) -> list[tuple]:
+    marks = ",".join("?" * len(delivery_ids))
+    return conn.execute(
+        "SELECT h.title, h.site, h.published_at, h.url, h.matched, st.size FROM watch_deliveries d "
+        "JOIN watch_hits h ON h.id = d.hit_id LEFT JOIN articles a ON a.id = h.article_id "
+        f"LEFT JOIN stories st ON st.id = a.story_id WHERE d.id IN ({marks}) ORDER BY h.id",
+        delivery_ids,
+    ).fetchall()
+
+
+def message(watch: str, hits: list[tuple], digest: bool) -> tuple[str, str]:
+    """Title and body of a notification for one hit or a digest of several."""
+    import json
+
+    if not digest and len(hits) == 1:
+        title, site, published, url, matched, copies = hits[0]
+        words = "、".join(json.loads(matched or "[]"))
+        body = f"{title}\n{site} · {published or '?'}\n{url}\n命中 matched: {words}"
+        if copies and copies > 1:
+            body += f"\n转载 copies so far: {copies}"
+        return f"[{watch}] {title}", body
+    lines = []
+    for i, (title, site, published, url, _m, _c) in enumerate(hits[:DIGEST_LIST_MAX], 1):
+        lines.append(f"{i}. {title}\n   {site} · {published or '?'}\n   {url}")
+    if len(hits) > DIGEST_LIST_MAX:
+        lines.append(f"… 另有 {len(hits) - DIGEST_LIST_MAX} 条 · and {len(hits) - DIGEST_LIST_MAX} more")
+    return f"[{watch}] {len(hits)} 条新事件 · {len(hits)} new stories", "\n".join(lines)
+
+
+def _claim(
+    conn: sqlite3.Connection, now: datetime, watches: dict[str, Any]
+) -> list[tuple[str, str, list[int], bool]]:
+    """Pick due deliveries, group them into messages and lease them; (watch, url, delivery ids, digest)."""
+    now_s = _iso(now)
+    groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for d_id, watch, target, created in conn.execute(
+        "SELECT id, watch, target, created_at FROM watch_deliveries WHERE status = 'pending' "
+        "AND next_attempt_at <= ? ORDER BY id",
+        (now_s,),
+    ):
+        groups.setdefault((watch, target), []).append((d_id, created))
+    out = []
+    for (name, target), due in groups.items():
+        w = watches.get(name)
+        url = next((u for u in w.notify if target_key(u) == target), None) if w else None
+        if w is None or url is None:
+            why = "watch removed before sending" if w is None else "notify URL no longer in the watch"
+            conn.executemany(
+                "UPDATE watch_deliveries SET status = 'failed', last_error = ? WHERE id = ?",
+                [(why, d_id) for d_id, _ in due],
+            )
+            continue
+        ids = [d_id for d_id, _ in due]
+        if w.digest_seconds:
+            last = conn.execute(
+                "SELECT max(sent_at) FROM watch_deliveries WHERE watch = ? AND target = ? AND status = 'sent'",
+                (name, target),
+            ).fetchone()[0]
+            start = datetime.fromisoformat(last or min(c for _, c in due))
+            if start + timedelta(seconds=w.digest_seconds) > now:
+                continue
+            out.append((name, url, ids, True))
+        else:
+            out.extend((name, url, [d_id], False) for d_id in ids)
+    leased = _iso(now + timedelta(seconds=LEASE))
+    conn.executemany(
+        "UPDATE watch_deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+        [(leased, d_id) for _, _, ids, _ in out for d_id in ids],
+    )
+    return out
+
+
+def _record(conn: sqlite3.Connection, ids: list[int], error: str | None, now: datetime) -> str:
+    marks = ",".join("?" * len(ids))
+    if error is None:
+        conn.execute(
+            "UPDATE watch_deliveries SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL "
+            f"WHERE id IN ({marks})",
+            [_iso(now), *ids],
+        )
+        return "sent"
+    attempts = conn.execute(
+        f"SELECT max(attempts) FROM watch_deliveries WHERE id IN ({marks})", ids
+    ).fetchone()[0]
+    if attempts >= MAX_ATTEMPTS:
+        conn.execute(
+            f"UPDATE watch_deliveries SET status = 'failed', last_error = ? WHERE id IN ({marks})",
+            [error, *ids],
+        )
+        return "failed"
+    wait = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
+    conn.execute(
+        f"UPDATE watch_deliveries SET last_error = ?, next_attempt_at = ? WHERE id IN ({marks})",
+        [error, _iso(now + timedelta(seconds=wait)), *ids],
+    )
+    return "retrying"
+
+
+def notify_pending(db: sqlite_utils.Database, now: datetime | None = None, *, send: Sender | None = None,
+                   budget_seconds: float | None = None, retry_failed: bool = False) -> dict[str, int]:  # fmt: skip
+    """Send every due notification (digests when their window has passed); counts of the outcomes."""
+    from storage.watches import list_watches
+
+    now = now or datetime.now(UTC)
+    send = send or apprise_send
+    counts = {"messages": 0, "sent": 0, "retrying": 0, "failed": 0, "deferred": 0}
+    with write_transaction(db) as conn:
+        if retry_failed:
+            conn.execute(
+                "UPDATE watch_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                "WHERE status = 'failed'",
+                (_iso(now),),
+            )
+        watches = {w["name"]: w["watch"] for w in list_watches(db)}
+        batch = _claim(conn, now, watches)
+        bodies = [message(name, _hits(conn, ids), digest) for name, _url, ids, digest in batch]
+    started = time.monotonic()
+    for (name, url, ids, _digest), (title, body) in zip(batch, bodies, strict=True):
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            # Out of time: hand the rest back, due now, without counting an attempt.
+            with write_transaction(db) as conn:
+                conn.executemany(
+                    "UPDATE watch_deliveries SET attempts = attempts - 1, next_attempt_at = ? WHERE id = ?",
+                    [(_iso(now), d_id) for d_id in ids],
+                )
+            counts["deferred"] += 1
+            continue
+        try:
+            error = send(url, title, body)
+        except Exception as exc:  # noqa: BLE001 - a broken notifier is a failed delivery, never a lost hit
+            error = f"{type(exc).__name__}: {exc}"
+        with write_transaction(db) as conn:
+            outcome = _record(conn, ids, error, now)
+        counts["messages"] += 1
+        counts[outcome] += len(ids)
+        if error:
+            logger.warning("watch %s: notification failed (%s): %s", name, outcome, error)
+    return counts
