@@ -1,33 +1,17 @@
-"""The article item that flows from spiders through pipelines into storage."""
+"""The article item that flows from spiders through pipelines into storage.
+
+Its keys are the stored article columns (storage.store.ARTICLE_FIELDS): `url` is the canonical URL (the
+identity key), `original_url` the URL as fetched, `published_at` ISO 8601 with offset (Asia/Shanghai when
+the page gives none), `images`/`attachments`/`provenance` JSON-able lists and dicts.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-ARTICLE_KEYS = (
-    "url",  # canonical URL (identity key)
-    "original_url",  # URL as fetched (after redirects)
-    "site",
-    "title",
-    "published_at",  # ISO 8601 with offset, Asia/Shanghai when the page gives none
-    "source",
-    "author",
-    "column_name",
-    "site_name",
-    "keywords",
-    "description",
-    "body_text",
-    "body_html",
-    "images",
-    "attachments",
-    "provenance",
-    "encoding",
-    "http_etag",
-    "http_last_modified",
-    "fetched_at",
-    "content_hash",
-    "signature",
-)
+from storage.store import ARTICLE_FIELDS
+
+ARTICLE_KEYS = ARTICLE_FIELDS
 
 
 def article_item(**fields: Any) -> dict[str, Any]:

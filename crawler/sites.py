@@ -322,8 +322,8 @@ def parse_sites(data: Mapping[str, Any], path: str = "<config>") -> list[Site]:
     return sites
 
 
-def load_sites(path: str | Path) -> list[Site]:
-    """Read and validate a site configuration file."""
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning every way it can fail into a ConfigError naming the file."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -332,12 +332,16 @@ def load_sites(path: str | Path) -> list[Site]:
     except OSError as exc:
         raise ConfigError([f"{p}: cannot read ({exc.strerror})"]) from exc
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{p}: invalid TOML: {exc}"]) from exc
-    return parse_sites(data, str(p))
+
+
+def load_sites(path: str | Path) -> list[Site]:
+    """Read and validate a site configuration file."""
+    return parse_sites(read_toml(path), str(path))
 
 
 def select_sites(sites: Sequence[Site], names: Sequence[str], path: str = "<config>") -> list[Site]:

@@ -16,7 +16,6 @@ max_age = "7d"                  # ignore stories first published longer ago (bac
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler.sites import ConfigError, parse_duration, parse_sites
+from crawler.sites import ConfigError, parse_duration, parse_sites, read_toml
 from storage.watches import Watch, compile_term
 
 WATCH_KEYS = {"name", "all", "any", "none", "regex", "sites", "regions", "notify", "digest", "max_age",
@@ -187,16 +186,7 @@ def parse_watches(
 def load_watches(path: str | Path) -> list[Watch]:
     """Read the watches of a TOML file (sites and watches, or watches only), validating both."""
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_bytes().decode("utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError([f"{p}: file not found"]) from exc
-    except OSError as exc:
-        raise ConfigError([f"{p}: cannot read ({exc.strerror})"]) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{p}: invalid TOML: {exc}"]) from exc
+    data = read_toml(p)
     names = {s.name for s in parse_sites(data, str(p))} if data.get("site") else None
     return parse_watches(data, str(p), names)
 

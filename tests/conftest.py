@@ -12,15 +12,11 @@ from typing import Any
 
 import pytest
 
+from crawler.commands.demo import DEMO_SETTINGS as DEMO_CRAWL_SETTINGS
+
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_SETTINGS = {
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
-    "DOWNLOAD_TIMEOUT": "2",
-    "RETRY_TIMES": "1",
-    "LOG_LEVEL": "INFO",
-}
+# fast settings for the local demo sites (as `newsmon demo` uses), with INFO logs for failing tests
+DEMO_SETTINGS = {k: str(v) for k, v in {**DEMO_CRAWL_SETTINGS, "LOG_LEVEL": "INFO"}.items()}
 
 
 @pytest.fixture(scope="session")

@@ -13,17 +13,11 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import DEMO_SETTINGS
 from tests.test_scheduler import rows, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = {
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
-    "DOWNLOAD_TIMEOUT": "2",
-    "RETRY_TIMES": "1",
-    "LOG_LEVEL": "INFO",
-}
+FAST = DEMO_SETTINGS
 
 pytestmark = pytest.mark.slow
 
