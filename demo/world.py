@@ -464,8 +464,10 @@ class World:
         out: list[dict] = []
         if "listing" in sp.kinds:
             for i in range(len(sp.columns)):
-                out.append({"kind": "listing", "url": b + self.column_path(site, i),
-                            "max_pages": self.n_pages(site, i) + 5})
+                pages = self.n_pages(site, i)
+                if sp.cms == "hanweb":  # the column page embeds 3 pages of records; dataproxy.jsp the rest
+                    pages = math.ceil(len(self.sites[site].cols[i]) / (3 * sp.per_page))
+                out.append({"kind": "listing", "url": b + self.column_path(site, i), "max_pages": pages + 5})
         if "feed" in sp.kinds:
             out.append({"kind": "feed", "url": b + "/rss.xml"})
         if "sitemap" in sp.kinds:

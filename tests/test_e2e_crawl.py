@@ -103,3 +103,23 @@ def test_layout_change_is_a_failed_run(fresh_demo, tmp_path: Path) -> None:
     run = last_runs(db)["changchun-gov"]
     assert run["status"] == "failed"
     assert "no article links" in run["reason"]
+
+
+def test_hanweb_column_beyond_the_embedded_records(tmp_path: Path) -> None:
+    """A Hanweb column embeds its first 45 records; the rest come from dataproxy.jsp record groups."""
+    from demo.server import DemoServer
+    from demo.world import build_world
+
+    with DemoServer(build_world(seed=7, scale=8, slow_seconds=0.2)) as srv:
+        config = srv.write_sites_toml(tmp_path / "sites.toml")
+        expected = {canonicalize_url(a["url"]) for a in srv.truth(bodies=False)["articles"]
+                    if a["site"] == "jilin-gov"}
+        assert len(expected) > 45
+        proc = crawl_sites(tmp_path / "hanweb.db", config, "jilin-gov")
+        proxied = [p for _, p, _ in srv.request_log("jilin-gov") if "dataproxy.jsp" in p]
+    assert proc.returncode == 0, proc.stdout
+    stored = {u for (u,) in sqlite3.connect(tmp_path / "hanweb.db").execute("SELECT url FROM articles")}
+    # the 412 and 500 faults of this site are not stored; everything else is
+    faults = {canonicalize_url(f["url"]) for f in srv.truth(bodies=False)["faults"]}
+    assert stored == expected - faults
+    assert proxied
