@@ -23,9 +23,20 @@ def main(verbose: int) -> None:
 
 
 def _register() -> None:
-    from crawler.commands import crawl, demo, export, extract, schedule, serve, sites, stories, watch
+    from crawler.commands import (
+        crawl,
+        demo,
+        export,
+        extract,
+        scaleout,
+        schedule,
+        serve,
+        sites,
+        stories,
+        watch,
+    )
 
-    for module in (crawl, demo, export, extract, schedule, serve, sites, stories, watch):
+    for module in (crawl, demo, export, extract, schedule, serve, sites, stories, watch, scaleout):
         for cmd in module.COMMANDS:
             main.add_command(cmd)
 

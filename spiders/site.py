@@ -24,7 +24,7 @@ from crawler.dedup import canonicalize_url
 from crawler.extract import decode_html, extract_article
 from crawler.items import article_item
 from crawler.middlewares import ChallengeBlocked
-from crawler.runstate import get_run_state
+from crawler.runstate import RunState, get_run_state
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,11 @@ class SiteSpider(scrapy.Spider):
     """Crawls one configured site (or ad-hoc URLs) and yields only articles not stored yet."""
 
     name = "site"
+    # set in from_crawler, once the crawler (settings, run state) exists
+    state: RunState
+    refresh: bool
+    max_attempts: int
+    max_per_source: int
 
     def __init__(
         self,

@@ -131,14 +131,14 @@ class Store:
             cols = ", ".join(f"{k} = ?" for k in values)
             conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*values.values(), run_id))
 
-    def record_skipped_run(self, site: str, reason: str) -> int:
+    def record_skipped_run(self, site: str, reason: str, pid: int | None = None) -> int:
         """Record a run that was not started (previous run still going, limit reached)."""
         now = utcnow()
         with self._write() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (site, host, started_at, finished_at, status, reason, failures) "
-                "VALUES (?, ?, ?, ?, 'skipped', ?, 0)",
-                (site, socket.gethostname(), now, now, reason),
+                "INSERT INTO runs (site, pid, host, started_at, finished_at, status, reason, failures) "
+                "VALUES (?, ?, ?, ?, ?, 'skipped', ?, 0)",
+                (site, pid, socket.gethostname(), now, now, reason),
             )
             return int(cur.lastrowid or 0)
 

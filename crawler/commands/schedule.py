@@ -106,6 +106,9 @@ def print_runs(rows: Sequence[dict[str, Any]]) -> None:
     "--log-dir", type=click.Path(file_okay=False), help="Append each crawl's log to DIR/<site>.log."
 )
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Extra Scrapy setting.")
+@click.option(
+    "--redis", "redis_url", metavar="URL", help="Cluster mode: queue due runs in Redis for `newsmon worker`s."
+)
 @friendly_errors
 def schedule(
     db_path: str,
@@ -117,6 +120,7 @@ def schedule(
     grace: int,
     log_dir: str | None,
     settings: tuple[str, ...],
+    redis_url: str | None,
 ) -> None:
     """Crawl the configured sites on their schedules (`every` or `cron`, Asia/Shanghai), in the foreground.
 
@@ -128,6 +132,8 @@ def schedule(
     Example: newsmon schedule --db news.db --sites sites.toml --log-dir logs
 
     Example (crontab): */5 * * * * newsmon schedule --once --db /srv/news.db --sites /srv/sites.toml
+
+    Example (cluster, next to `newsmon ingest`): newsmon schedule --redis redis://127.0.0.1:6379/0
     """
     from scheduler import Scheduler, SchedulerBusy, ScrapyRunner, scheduler_lock
 
@@ -147,7 +153,14 @@ def schedule(
     verbose = click.get_current_context().find_root().params.get("verbose", 0)
     if not once and not verbose:
         logging.getLogger("scheduler").setLevel(logging.INFO)  # one line per run in the service log
-    runner = ScrapyRunner(db_path, sites_path, extra, log_dir=log_dir, quiet=not verbose)
+    runner: Any = ScrapyRunner(db_path, sites_path, extra, log_dir=log_dir, quiet=not verbose)
+    if redis_url:
+        # cluster mode (docs/scaleout.md): runs are queued for workers and recorded by `newsmon ingest`
+        from crawler.distributed.runner import RedisRunner
+
+        runner = RedisRunner(
+            redis_url, sites_path, os.environ.get("NEWSMON_REDIS_PREFIX"), quiet=not verbose, db_path=db_path
+        )
     sched = Scheduler(
         chosen, db_path, runner, max_concurrent=max_crawls, default_timeout=timeout, shutdown_grace=grace
     )

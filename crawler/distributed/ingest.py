@@ -1,0 +1,393 @@
+"""The single SQLite writer of a cluster: drains items and run messages from Redis into the database.
+
+Reliable-queue pattern: messages move from `items` to `items:processing` (BLMOVE, then LMOVE up to a batch),
+the batch goes through the same ValidatePipeline → FingerprintPipeline → Store.save_articles as a local
+crawl, and only after the commit is `processing` cleared. A writer killed mid-batch leaves its batch in
+`processing`, which the next start handles first; every write is an idempotent upsert (or checked for a
+replay), so a replayed batch stores nothing twice. After each commit the Redis lookups workers use for
+only-new fetching (known canonical URLs, earlier failures, source validators) are brought up to date.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from scrapy.exceptions import DropItem
+from scrapy.settings import Settings
+
+from crawler.distributed.cluster import Cluster, _s
+from crawler.extensions import COUNT_KEYS, run_status
+from crawler.pipelines import FingerprintPipeline, ValidatePipeline
+from crawler.runstate import get_run_state
+from crawler.sites import Site, site_from_json
+from storage.db import write_transaction
+from storage.store import Store
+from storage.store_time import utcnow
+
+logger = logging.getLogger(__name__)
+
+SEED_CHUNK = 5000
+
+
+class IngestBusy(RuntimeError):
+    """Another ingest writer holds this database."""
+
+
+@contextlib.contextmanager
+def ingest_lock(db_path: str) -> Iterator[None]:
+    """Hold `<db>.ingest.lock`: one writer per database (released by the kernel even on SIGKILL)."""
+    fd = os.open(str(db_path) + ".ingest.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IngestBusy(f"another ingest writer is running for {db_path}") from exc
+        yield
+    finally:
+        os.close(fd)
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0, spider: Any = None) -> None:
+        self.values[key] = self.values.get(key, start) + count
+
+    def set_value(self, key: str, value: Any, spider: Any = None) -> None:
+        self.values[key] = value
+
+    def get_value(self, key: str, default: Any = None, spider: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+class PipelineHost:
+    """The parts of a Crawler that ValidatePipeline and FingerprintPipeline use, outside Scrapy."""
+
+    def __init__(self, db_path: str) -> None:
+        self.settings = Settings({"NEWSMON_DB": db_path})
+        self.stats = _Stats()
+        self.spider = SimpleNamespace(host_aliases=None, name="ingest")
+
+
+def site_aliases(site: Site) -> dict[str, str]:
+    """SiteSpider.host_aliases of a site (imported lazily: crawler must not import spiders at load)."""
+    from spiders.redis_site import _aliases
+
+    return _aliases(site)
+
+
+def validators_to_save(
+    validators: Mapping[str, Any], source_failures: Mapping[str, int], capped: set[str]
+) -> dict[str, Any]:
+    """SiteSpider.save_validators' rule: keep validators only for sources whose articles all came through."""
+    return {u: v for u, v in validators.items() if not source_failures.get(u) and u not in capped}
+
+
+class Ingest:
+    """Drains a cluster's items into one database."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        db_path: str,
+        *,
+        batch_size: int = 100,
+        block_seconds: int = 1,
+        watch_config: str | None = None,
+    ) -> None:
+        self.watch_config = watch_config  # a TOML file whose [[watch]] tables are synced before evaluating
+        self.cluster = cluster
+        self.keys = cluster.keys
+        self.server = cluster.server
+        self.db_path = db_path
+        self.store = Store(db_path)
+        self.batch_size = batch_size
+        self.block_seconds = block_seconds
+        self.host = PipelineHost(db_path)
+        self.validate = ValidatePipeline(self.host)
+        self.fingerprint = FingerprintPipeline(self.host)
+        self.state = get_run_state(self.host)
+        self.run_ids: dict[str, int] = {}
+        self.sites: dict[str, Site] = {}
+        self.rows = 0
+        self.busy_seconds = 0.0
+
+    def close(self) -> None:
+        """Close the database."""
+        self.store.close()
+
+    # -- start ----------------------------------------------------------------------------------------
+    def seed(self) -> dict[str, int]:
+        """Publish the database's known URLs, failures and source validators to Redis (atomic swaps)."""
+        conn = self.store.db.conn
+        counts = {}
+        counts["known"] = self._swap_set(
+            self.keys.known,
+            (r[0] for r in conn.execute("SELECT url FROM articles UNION SELECT url FROM redirects")),
+        )
+        failed = (
+            (url, json.dumps([n, kind, status]))
+            for url, n, kind, status, _ in conn.execute(
+                "SELECT url, count(*), kind, http_status, max(id) FROM failures GROUP BY url"
+            )
+        )
+        counts["failed"] = self._swap_hash(self.keys.failed, failed)
+        sources = (
+            (url, json.dumps({"etag": etag, "last_modified": lm, "last_status": st, "last_fetched_at": at}))
+            for url, etag, lm, st, at in conn.execute(
+                "SELECT url, etag, last_modified, last_status, last_fetched_at FROM source_state"
+            )
+        )
+        counts["sources"] = self._swap_hash(self.keys.sources, sources)
+        logger.info("seeded Redis from %s: %s", self.db_path, counts)
+        return counts
+
+    def _swap_set(self, key: str, values: Any) -> int:
+        tmp, n, chunk = key + ":seeding", 0, []
+        self.server.delete(tmp)
+        for v in values:
+            chunk.append(v)
+            if len(chunk) >= SEED_CHUNK:
+                n += self.server.sadd(tmp, *chunk)
+                chunk = []
+        if chunk:
+            n += self.server.sadd(tmp, *chunk)
+        if n:
+            self.server.rename(tmp, key)
+        else:
+            self.server.delete(key)
+        return n
+
+    def _swap_hash(self, key: str, pairs: Any) -> int:
+        tmp, n, chunk = key + ":seeding", 0, {}
+        self.server.delete(tmp)
+        for k, v in pairs:
+            chunk[k] = v
+            if len(chunk) >= SEED_CHUNK:
+                n += len(chunk)
+                self.server.hset(tmp, mapping=chunk)
+                chunk = {}
+        if chunk:
+            n += len(chunk)
+            self.server.hset(tmp, mapping=chunk)
+        if n:
+            self.server.rename(tmp, key)
+        else:
+            self.server.delete(key)
+        return n
+
+    # -- loop -----------------------------------------------------------------------------------------
+    def step(self) -> int:
+        """Take one batch (a leftover one first), store it, then clear it from `processing`; its size."""
+        k = self.keys
+        if not self.server.llen(k.processing):
+            if self.server.blmove(k.items, k.processing, self.block_seconds, "RIGHT", "LEFT") is None:
+                return 0
+            pipe = self.server.pipeline(transaction=False)
+            for _ in range(self.batch_size - 1):
+                pipe.lmove(k.items, k.processing, "RIGHT", "LEFT")
+            pipe.execute()
+        raw = self.server.lrange(k.processing, 0, -1)
+        raw.reverse()  # oldest first
+        t0 = time.perf_counter()
+        self.process([json.loads(r) for r in raw])
+        self.busy_seconds += time.perf_counter() - t0
+        self.server.delete(k.processing)  # only this writer moves messages into processing
+        return len(raw)
+
+    def run(self, should_stop: Any = lambda: False, exit_when_idle: float | None = None) -> None:
+        """Drain until should_stop() (or, with exit_when_idle, until nothing arrived for that long and no
+        run is active)."""
+        idle_since = time.monotonic()
+        while not should_stop():
+            if self.step():
+                idle_since = time.monotonic()
+                continue
+            if (
+                exit_when_idle is not None
+                and time.monotonic() - idle_since >= exit_when_idle
+                and not self.cluster.active_runs()
+                and not self.server.llen(self.keys.items)
+            ):
+                return
+
+    # -- messages -------------------------------------------------------------------------------------
+    def process(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        """Handle a batch in order; consecutive items are stored together."""
+        items: list[Mapping[str, Any]] = []
+        for m in messages:
+            if m.get("type") == "item":
+                items.append(m)
+                continue
+            self._store_items(items)
+            items = []
+            handler = getattr(self, "_on_" + str(m.get("type", "")).replace("-", "_"), None)
+            if handler is None:
+                logger.warning("ignoring unknown message %r", m.get("type"))
+                continue
+            handler(m)
+        self._store_items(items)
+
+    def _store_items(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        by_run: dict[str, list[dict[str, Any]]] = {}
+        for m in messages:
+            token = m["run"]
+            run_id = self.run_id(token)
+            site = self.site_of(token)
+            self.state.store, self.state.run_id, self.state.site_name = (
+                self.store,
+                run_id,
+                site.name if site else None,
+            )
+            self.host.spider.host_aliases = site_aliases(site) if site else None
+            try:
+                item = self.fingerprint.process_item(self.validate.process_item(dict(m["item"])))
+            except DropItem as exc:
+                logger.info("dropped: %s", exc)
+                continue
+            by_run.setdefault(token, []).append(item)
+        for token, batch in by_run.items():
+            outcomes = self.store.save_articles(batch, self.run_ids[token])
+            counts: dict[str, int] = {}
+            for outcome in outcomes:
+                counts[outcome] = counts.get(outcome, 0) + 1
+            pipe = self.server.pipeline(transaction=True)
+            pipe.sadd(self.keys.known, *(item["url"] for item in batch))
+            for outcome, n in counts.items():
+                pipe.hincrby(self.keys.run(token), f"s:newsmon/items/{outcome}", n)
+            pipe.hincrby(self.keys.run(token), "s:newsmon/items/stored", len(batch))
+            pipe.execute()
+            self.rows += len(batch)
+
+    def run_id(self, token: str) -> int:
+        """The run row of a token (created if its run-start message was never seen)."""
+        run_id = self.run_ids.get(token)
+        if run_id is None:
+            raw = self.server.hget(self.keys.run(token), "run_id")
+            if raw is not None:
+                run_id = self.run_ids[token] = int(raw)
+            else:
+                info = self.cluster.run_info(token)
+                run_id = self._start_run(
+                    {"run": token, "site": info.get("site", "?"), "site_json": info.get("site_json")}
+                )
+        return run_id
+
+    def site_of(self, token: str) -> Site | None:
+        """The site config a run was queued with."""
+        site = self.sites.get(token)
+        if site is None:
+            raw = self.server.hget(self.keys.run(token), "site_json")
+            if raw:
+                site = self.sites[token] = site_from_json(_s(raw))
+        return site
+
+    def _start_run(self, m: Mapping[str, Any]) -> int:
+        # one transaction that finds the row of a replayed message or inserts it: never two rows per run
+        token = m["run"]
+        marker = f"cluster run {token}"
+        with write_transaction(self.store.db) as conn:
+            row = conn.execute(
+                "SELECT id FROM runs WHERE reason = ? AND site = ?", (marker, m["site"])
+            ).fetchone()
+            if row is not None:
+                run_id = int(row[0])
+            else:
+                cur = conn.execute(
+                    "INSERT INTO runs (site, pid, host, started_at, status, reason) VALUES (?, ?, ?, ?, 'running', ?)",
+                    (m["site"], m.get("pid"), m.get("host") or f"redis:{self.keys.prefix}", utcnow(), marker),
+                )
+                run_id = int(cur.lastrowid or 0)
+        self.server.hset(self.keys.run(token), "run_id", run_id)
+        self.run_ids[token] = run_id
+        return run_id
+
+    def _on_run_start(self, m: Mapping[str, Any]) -> None:
+        self._start_run(m)
+        if m.get("site_json"):
+            self.sites[m["run"]] = site_from_json(m["site_json"])
+
+    def _on_sites(self, m: Mapping[str, Any]) -> None:
+        self.store.upsert_sites(m["rows"])
+
+    def _on_failure(self, m: Mapping[str, Any]) -> None:
+        run_id = self.run_id(m["run"])
+        seen = self.store.db.conn.execute(
+            "SELECT 1 FROM failures WHERE run_id = ? AND url = ? AND kind = ? AND detail = ? LIMIT 1",
+            (run_id, m["url"], m["kind"], (m.get("detail") or "")[:2000]),
+        ).fetchone()
+        if seen is None:  # a replayed batch records no failure twice
+            self.store.record_failure(
+                run_id, m.get("site"), m["url"], m["kind"], m.get("detail") or "", m.get("status")
+            )
+        for url, (n, kind, status) in self.store.failed_attempts([m["url"]]).items():
+            self.server.hset(self.keys.failed, url, json.dumps([n, kind, status]))
+
+    def _on_redirect(self, m: Mapping[str, Any]) -> None:
+        self.store.save_redirect(m["url"], m["target"])
+        self.server.sadd(self.keys.known, m["url"])
+
+    def _on_run_finish(self, m: Mapping[str, Any]) -> None:
+        token = m["run"]
+        k = self.keys
+        info = self.cluster.run_info(token)
+        run_id = self.run_id(token)
+        site = info.get("site", "?")
+        stats: dict[str, Any] = {}
+        for key, value in info.items():
+            if key.startswith("s:"):
+                try:
+                    stats[key[2:]] = int(value)
+                except ValueError:
+                    stats[key[2:]] = json.loads(value)
+        stats["newsmon/cluster/workers"] = sorted(_s(w) for w in self.server.smembers(k.workers))
+        status, why = run_status(stats, "finished")
+        if info.get("cancelled"):
+            status, why = "failed", "cancelled before the crawl finished"
+        counts = {name: int(stats.get(key, 0)) for name, key in COUNT_KEYS.items()}
+        row = self.store.db.conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is not None and row[0] == "running":
+            if status == "ok":
+                self._save_validators(token, site)
+            self.store.finish_run(run_id, status, reason=why, counts=counts, stats=stats)
+            logger.info("run %s (%s) of %s finished: %s (%s) %s", run_id, token, site, status, why, counts)
+        else:  # already settled (the scheduler stopped it for its time limit): keep that verdict
+            logger.info("run %s of %s was already recorded as %s", run_id, site, row[0] if row else "missing")
+        self._run_watches(site)
+        self.server.hset(k.run(token), mapping={"status": "done", "run_id": run_id, "run_status": status})
+        self.cluster.drop_run_keys(token, site)
+        self.run_ids.pop(token, None)
+        self.sites.pop(token, None)
+
+    def _run_watches(self, site: str) -> None:
+        """Keyword watches, as a local crawl runs them at its end: evaluate the new articles, send alerts."""
+        try:
+            from crawler.watchconfig import run_watches
+
+            out = run_watches(self.store.db, self.watch_config, notify=True, budget_seconds=20.0)
+            if out.get("hits"):
+                logger.info("run of %s: %s keyword-watch hit(s)", site, out["hits"])
+        except Exception:  # alerts never stop the writer
+            logger.exception("keyword watches after the run of %s failed", site)
+
+    def _save_validators(self, token: str, site: str) -> None:
+        k = self.keys
+        validators = {
+            _s(u): json.loads(v) for u, v in self.server.hgetall(k.run(token, "validators")).items()
+        }
+        failures = {_s(u): int(n) for u, n in self.server.hgetall(k.run(token, "srcfail")).items()}
+        capped = {_s(u) for u in self.server.smembers(k.run(token, "capped"))}
+        for url, (vsite, etag, modified, status) in validators_to_save(validators, failures, capped).items():
+            self.store.save_source_state(url, vsite, etag, modified, status)
+            state = self.store.source_state(url)
+            if state is not None:
+                self.server.hset(k.sources, url, json.dumps(state))

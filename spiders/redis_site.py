@@ -1,0 +1,506 @@
+"""The crawl worker's spider: SiteSpider's discovery and extraction, fed by run jobs and requests in Redis.
+
+One long-lived process serves every site. A job (`newsmon enqueue`, or the scheduler with `--redis`)
+becomes its site's source requests in the shared scrapy-redis queue; any worker may then pop any request.
+Each callback runs SiteSpider's own code in the context of the request's run (site config, per-run
+stats, lookups of known URLs and earlier failures in Redis instead of SQLite), and its whole outcome —
+child requests, article items, failures, stats — is committed to Redis in one Lua script together with
+the retirement of the popped request (crawler/distributed/cluster.py). Nothing is yielded back to Scrapy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
+from twisted.internet.task import LoopingCall
+from twisted.python.failure import Failure
+
+from crawler.dedup import canonicalize_url
+from crawler.distributed.cluster import _s
+from crawler.distributed.worker import INFLIGHT, RUN, ReliableQueue, RunDupeFilter, WorkerCluster, get_cluster
+from crawler.sites import Site, site_from_json
+from spiders.site import SiteSpider
+
+logger = logging.getLogger(__name__)
+
+MAX_CACHED_RUNS = 500
+
+
+def drain(agen: Any) -> list[Any]:
+    """Run an async generator that never really awaits (SiteSpider.start) to completion, synchronously."""
+    out = []
+    while True:
+        step = agen.__anext__()
+        try:
+            step.send(None)
+        except StopIteration as done:
+            out.append(done.value)
+            continue
+        except StopAsyncIteration:
+            return out
+        step.close()
+        raise RuntimeError(
+            "SiteSpider.start() awaited something; the worker cannot expand jobs synchronously"
+        )
+
+
+class RunStats:
+    """A run's share of the stats from one callback (flushed to the run's hash in Redis)."""
+
+    def __init__(self) -> None:
+        self.incs: dict[str, int] = {}
+        self.sets: dict[str, Any] = {}
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0, spider: Any = None) -> None:
+        """Add to a counter."""
+        self.incs[key] = self.incs.get(key, start) + count
+
+    def set_value(self, key: str, value: Any, spider: Any = None) -> None:
+        """Set a value."""
+        self.sets[key] = value
+
+    def get_value(self, key: str, default: Any = None, spider: Any = None) -> Any:
+        """This callback's value of a key (not the run's total)."""
+        return self.incs.get(key, self.sets.get(key, default))
+
+
+class _RunCrawler:
+    """The crawler as a callback sees it: the real one, with the run's stats."""
+
+    def __init__(self, crawler: Any, stats: RunStats) -> None:
+        self._crawler = crawler
+        self.stats = stats
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._crawler, name)
+
+
+@dataclass
+class Run:
+    """What a worker caches about a run."""
+
+    token: str
+    site: Site
+    refresh: bool
+
+
+class RunView:
+    """SiteSpider's `state` and `state.store` during a callback: lookups in Redis, writes as messages."""
+
+    def __init__(self, spider: RedisSiteSpider, run: Run, stats: RunStats) -> None:
+        self.cluster = spider.cluster
+        self.run = run
+        self.stats = stats
+        self.store = self
+        self.run_id = None
+        self.site_name = run.site.name
+        self.messages: list[dict[str, Any]] = []
+        self.local_failures: dict[str, tuple[int, str, int | None]] = {}
+
+    def open(self, site_name: str) -> RunView:
+        """The store (this view)."""
+        return self
+
+    def fail(self, url: str, kind: str, detail: str = "", http_status: int | None = None) -> None:
+        """Record a failure: counted in the run's stats, written by the ingest writer."""
+        self.stats.inc_value("newsmon/failures")
+        self.stats.inc_value(f"newsmon/failures/{kind}")
+        logger.warning("failure %s %s: %s", kind, url, detail)
+        self.messages.append(
+            {
+                "type": "failure",
+                "run": self.run.token,
+                "site": self.site_name,
+                "url": url,
+                "kind": kind,
+                "detail": detail[:2000],
+                "status": http_status,
+            }
+        )
+        n = self.local_failures.get(url, (0, kind, http_status))[0]
+        self.local_failures[url] = (n + 1, kind, http_status)
+
+    def upsert_sites(self, sites: Any) -> None:
+        """Site rows, for the ingest writer."""
+        self.messages.append({"type": "sites", "rows": list(sites)})
+
+    def source_state(self, url: str) -> dict[str, Any] | None:
+        """Validators of a source saved by an earlier run."""
+        return self.cluster.source_state(url)
+
+    def known_urls(self, urls: list[str]) -> set[str]:
+        """Canonical URLs already stored."""
+        return self.cluster.known_urls(urls)
+
+    def failed_attempts(self, urls: list[str]) -> dict[str, tuple[int, str, int | None]]:
+        """Earlier failures, plus those recorded in this callback (not yet written by the ingest writer)."""
+        out = self.cluster.failed_attempts(urls)
+        for url in urls:
+            if url in self.local_failures:
+                n, kind, status = self.local_failures[url]
+                out[url] = (out.get(url, (0, kind, status))[0] + n, kind, status)
+        return out
+
+    def save_redirect(self, url: str, target: str) -> None:
+        """A redirecting URL, known from now on."""
+        self.messages.append({"type": "redirect", "url": url, "target": target})
+
+
+@dataclass
+class _Context:
+    run: Run
+    view: RunView
+    stats: RunStats
+    requested0: dict[str, int] = field(default_factory=dict)
+
+
+class RedisSiteSpider(SiteSpider):
+    """Serves every site's runs from Redis; never closes when idle."""
+
+    name = "redis_site"
+    cluster: WorkerCluster
+    queue: ReliableQueue
+    fingerprints: RunDupeFilter
+    max_attempts: int
+    max_per_source: int
+    poll_seconds: float
+    custom_settings = {
+        "SCHEDULER": "crawler.distributed.worker.ClusterScheduler",
+        "DUPEFILTER_CLASS": "crawler.distributed.worker.RunDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
+        "ITEM_PIPELINES": {},
+        "EXTENSIONS": {"crawler.extensions.RunRecorder": None},
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.robots.CachedRobotsTxtMiddleware": 100,
+            "crawler.middlewares.ChallengeDetector": 560,
+            "crawler.distributed.worker.ClusterPoliteness": 950,
+        },
+        # the cluster lease (ClusterPoliteness) paces hosts; per-process pacing would only add to it
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.runs: dict[str, Run] = {}
+        self.hosts_seen: dict[str, Site] = {}
+        self.refresh = False
+        self._loops: list[LoopingCall] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RedisSiteSpider:
+        """Connect to the cluster; no site is resolved here (jobs bring them)."""
+        spider = super(SiteSpider, cls).from_crawler(crawler, *args, **kwargs)
+        spider.cluster = get_cluster(crawler)
+        spider.queue = ReliableQueue(spider.cluster.server, spider, spider.cluster.keys.requests)
+        spider.fingerprints = RunDupeFilter(spider.cluster.server, spider.cluster)
+        spider.max_attempts = crawler.settings.getint("NEWSMON_MAX_ATTEMPTS", 3)
+        spider.max_per_source = crawler.settings.getint("NEWSMON_MAX_ARTICLES_PER_SOURCE", 1000)
+        spider.poll_seconds = crawler.settings.getfloat("NEWSMON_WORKER_POLL", 0.2)
+        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.closed_cluster, signal=signals.spider_closed)
+        return spider
+
+    @property
+    def site_name(self) -> str:
+        """Name of the site of the run being handled (the spider's name between callbacks)."""
+        return self.site.name if self.site else self.name
+
+    def site_for_host(self, netloc: str) -> Site | None:
+        """The site a host belongs to, among runs this worker has seen."""
+        return self.hosts_seen.get(netloc)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        """Nothing at start: jobs arrive through Redis (see poll_jobs)."""
+        return
+        yield  # pragma: no cover - makes this an async generator
+
+    def opened(self, spider: Any) -> None:
+        """Join the cluster: lease, job polling, and a short engine heartbeat to notice shared work."""
+        c = self.cluster
+        c.heartbeat(c.worker, c.lease_ms)
+        c.release_orphans()  # a restarted worker with the same id gets its old in-flight entries back
+        # Scrapy's engine asks the scheduler for requests after each response and every 5 s otherwise; an
+        # idle worker must notice requests pushed by other workers sooner than that.
+        engine = self.crawler.engine
+        if hasattr(engine, "_SLOT_HEARTBEAT_INTERVAL"):
+            engine._SLOT_HEARTBEAT_INTERVAL = self.poll_seconds
+        for fn, every in ((self.poll_jobs, self.poll_seconds), (self.keep_alive, c.lease_ms / 3000)):
+            loop = LoopingCall(self._guarded, fn)
+            loop.start(every, now=False)
+            self._loops.append(loop)
+        logger.info("worker %s joined the cluster (prefix %s)", c.worker, c.keys.prefix)
+
+    def idle(self, spider: Any) -> None:
+        """A worker stays up while idle: new jobs may arrive at any time."""
+        raise DontCloseSpider
+
+    def closed_cluster(self, spider: Any, reason: str) -> None:
+        """Leave the cluster: give back what this worker holds and drop its lease."""
+        for loop in self._loops:
+            if loop.running:
+                loop.stop()
+        c = self.cluster
+        n = c.reap(force_worker=c.worker)
+        c.server.delete(c.keys.alive(c.worker))
+        logger.info("worker %s left the cluster (%s); gave back %d request(s)", c.worker, reason, n)
+
+    def _guarded(self, fn: Any) -> None:
+        try:
+            fn()
+        except Exception:  # a loop that raises stops for good; log and keep going
+            logger.exception("worker loop %s failed", getattr(fn, "__name__", fn))
+
+    def keep_alive(self) -> None:
+        """Refresh the lease, give back orphaned entries, and requeue the work of dead workers."""
+        c = self.cluster
+        c.heartbeat(c.worker, c.lease_ms)
+        c.release_orphans()
+        c.reap()
+
+    def poll_jobs(self, limit: int = 8) -> int:
+        """Turn queued run jobs into source requests in the shared queue."""
+        c = self.cluster
+        n = 0
+        while n < limit:
+            raw = c.server.lmove(c.keys.jobs, c.keys.claimed(c.worker), "RIGHT", "LEFT")
+            if raw is None:
+                break
+            n += 1
+            self.expand_job(raw)
+        return n
+
+    def expand_job(self, raw: bytes | str) -> None:
+        """One job → the run's source requests, committed with the job's removal from this worker."""
+        job = json.loads(raw)
+        run = self.load_run(job["run"])
+        outputs: list[Any] = []
+        ctx = None
+        if run is not None:
+            with self.context(run) as ctx:
+                if not self.cancelled(run.token):
+                    try:
+                        outputs = drain(SiteSpider.start(self))
+                    except Exception as exc:
+                        logger.exception("could not start run %s of %s", run.token, run.site.name)
+                        ctx.view.fail(run.site.sources[0].url, "start", f"{type(exc).__name__}: {exc}")
+        self.commit(job["run"], ctx, entry="", job=raw, done=0, outputs=outputs, pages=0)
+
+    # -- runs ---------------------------------------------------------------------------------------
+    def load_run(self, token: str | None) -> Run | None:
+        """The run of a token (cached), or None when Redis no longer has it."""
+        if not token:
+            return None
+        run = self.runs.get(token)
+        if run is not None:
+            return run
+        info = self.cluster.run_info(token)
+        if not info.get("site_json"):
+            return None
+        site = site_from_json(info["site_json"])
+        run = Run(token, site, info.get("refresh") == "1")
+        if len(self.runs) >= MAX_CACHED_RUNS:
+            self.runs.pop(next(iter(self.runs)))
+        self.runs[token] = run
+        for host in site.hosts:
+            self.hosts_seen[host] = site
+        return run
+
+    def cancelled(self, token: str) -> bool:
+        """Whether the run was cancelled (its time limit passed)."""
+        return bool(self.cluster.server.hexists(self.cluster.keys.run(token), "cancelled"))
+
+    @contextlib.contextmanager
+    def context(self, run: Run) -> Iterator[_Context]:
+        """Make SiteSpider's per-run attributes those of `run` for one synchronous callback."""
+        keys = self.cluster.keys
+        pipe = self.cluster.server.pipeline(transaction=False)
+        pipe.smembers(keys.run(run.token, "completed"))
+        pipe.hgetall(keys.run(run.token, "requested"))
+        completed, requested = pipe.execute()
+        stats = RunStats()
+        ctx = _Context(run, RunView(self, run, stats), stats)
+        ctx.requested0 = {_s(k): int(v) for k, v in requested.items()}
+        saved = {k: getattr(self, k, None) for k in _PER_RUN}
+        self.site = run.site
+        self.state = ctx.view  # type: ignore[assignment]  # RunView stands in for RunState
+        self.crawler = _RunCrawler(saved["crawler"], stats)  # type: ignore[assignment]
+        self.refresh = run.refresh
+        self.scheduled = set()
+        self.source_failures = {}
+        self.validators = {}
+        self.completed_sources = {_s(u) for u in completed}
+        self.requested = dict(ctx.requested0)
+        self.capped_sources = set()
+        try:
+            yield ctx
+        finally:
+            ctx.outcome = {  # type: ignore[attr-defined]
+                "validators": {u: json.dumps(v) for u, v in self.validators.items()},
+                "srcfail": dict(self.source_failures),
+                "requested": {
+                    u: n - ctx.requested0.get(u, 0)
+                    for u, n in self.requested.items()
+                    if n != ctx.requested0.get(u, 0)
+                },
+                "capped": sorted(self.capped_sources),
+                "completed": sorted(self.completed_sources),
+            }
+            for k, v in saved.items():
+                setattr(self, k, v)
+
+    def commit(
+        self,
+        token: str,
+        ctx: _Context | None,
+        *,
+        entry: str,
+        job: bytes | str,
+        done: int,
+        outputs: list[Any],
+        pages: int,
+    ) -> int:
+        """Commit a callback's (or job's) whole outcome to Redis in one step; -1 when it was refused."""
+        c = self.cluster
+        children, blobs, messages = [], [], []
+        aliases: dict[str, str] | None = None
+        for out in outputs:
+            if isinstance(out, scrapy.Request):
+                out.meta[RUN] = token
+                out.meta.pop(INFLIGHT, None)
+                claim = ""
+                if out.callback == self.parse_article:
+                    if aliases is None and ctx is not None:
+                        aliases = _aliases(ctx.run.site)
+                    claim = canonicalize_url(out.url, aliases)
+                fp = "" if out.dont_filter else self.fingerprints.request_fingerprint(out)
+                children.append({"claim": claim, "fp": fp, "score": -out.priority})
+                blobs.append(self.queue.encode(out))
+            elif isinstance(out, dict):
+                messages.append({"type": "item", "run": token, "item": out})
+        hset: dict[str, Any] = {}
+        hincr: dict[str, Any] = {}
+        sadd: dict[str, Any] = {}
+        stats: dict[str, int] = {}
+        if ctx is not None:
+            messages = ctx.view.messages + messages
+            stats = {k: int(v) for k, v in ctx.stats.incs.items() if v}
+            outcome = ctx.outcome  # type: ignore[attr-defined]
+            if outcome["validators"]:
+                hset["validators"] = outcome["validators"]
+            if ctx.stats.sets:
+                hset[""] = {f"s:{k}": json.dumps(v, default=str) for k, v in ctx.stats.sets.items()}
+            for name in ("srcfail", "requested"):
+                if outcome[name]:
+                    hincr[name] = outcome[name]
+            for name in ("capped", "completed"):
+                if outcome[name]:
+                    sadd[name] = outcome[name]
+        payload = {
+            "worker": c.worker,
+            "inflight": entry,
+            "job": _s(job) if job else "",
+            "run": token,
+            "children": children,
+            "messages": [json.dumps(m, ensure_ascii=False, default=str) for m in messages],
+            "stats": stats or _EMPTY,
+            "hset": hset or _EMPTY,
+            "hincr": hincr or _EMPTY,
+            "sadd": sadd or _EMPTY,
+            "pages": pages,
+            "done": done,
+        }
+        left = int(c.commit_script(args=[c.keys.prefix, json.dumps(payload, ensure_ascii=False), *blobs]))
+        if entry:
+            c.inflight_ids.discard(entry)
+        if left < 0:
+            logger.warning("commit of run %s refused: its request was given to another worker", token)
+        elif left == 0:
+            logger.info("run %s crawled", token)
+        return left
+
+    # -- callbacks: SiteSpider's own, in the run's context ------------------------------------------
+    def _handle(self, request: scrapy.Request | None, fn: Any, arg: Any, pages: int) -> list[Any]:
+        assert request is not None
+        token = request.meta.get(RUN)
+        entry = request.meta.get(INFLIGHT, "")
+        run = self.load_run(token)
+        outputs: list[Any] = []
+        ctx = None
+        if run is not None:
+            with self.context(run) as ctx:
+                if pages:
+                    ctx.stats.inc_value("response_received_count")
+                if not self.cancelled(run.token):
+                    try:
+                        outputs = list(fn(arg) or [])
+                    except Exception as exc:  # a callback must never lose its request's bookkeeping
+                        logger.exception("callback failed for %s", request.url)
+                        ctx.view.fail(request.url, "parse", f"{type(exc).__name__}: {exc}")
+                        outputs = []
+        if token:
+            self.commit(token, ctx, entry=entry, job="", done=1, outputs=outputs, pages=pages)
+        return []  # committed to Redis above: nothing goes back through Scrapy
+
+    def parse_source(self, response: Response) -> list[Any]:
+        """SiteSpider.parse_source for the response's run."""
+        return self._handle(response.request, super().parse_source, response, 1)
+
+    def parse_list_page(self, response: Response) -> list[Any]:
+        """SiteSpider.parse_list_page for the response's run."""
+        return self._handle(response.request, super().parse_list_page, response, 1)
+
+    def parse_child_sitemap(self, response: Response) -> list[Any]:
+        """SiteSpider.parse_child_sitemap for the response's run."""
+        return self._handle(response.request, super().parse_child_sitemap, response, 1)
+
+    def parse_article(self, response: Response) -> list[Any]:
+        """SiteSpider.parse_article for the response's run."""
+        return self._handle(response.request, super().parse_article, response, 1)
+
+    def source_failed(self, failure: Failure) -> None:
+        """SiteSpider.source_failed for the request's run."""
+        self._handle(failure.request, super().source_failed, failure, 0)  # type: ignore[attr-defined]
+
+    def article_failed(self, failure: Failure) -> None:
+        """SiteSpider.article_failed for the request's run."""
+        self._handle(failure.request, super().article_failed, failure, 0)  # type: ignore[attr-defined]
+
+
+_EMPTY: dict[str, Any] = {}
+_PER_RUN = (
+    "site",
+    "state",
+    "crawler",
+    "refresh",
+    "scheduled",
+    "source_failures",
+    "validators",
+    "completed_sources",
+    "requested",
+    "capped_sources",
+)
+
+
+def _aliases(site: Site) -> dict[str, str]:
+    """SiteSpider.host_aliases of a site."""
+    return SiteSpider.host_aliases.fget(_SiteOnly(site))  # type: ignore[attr-defined]
+
+
+@dataclass
+class _SiteOnly:
+    site: Site
