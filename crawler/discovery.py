@@ -207,8 +207,14 @@ def hanweb_next(text: str, page_url: str) -> str | None:
         return None
     proxy_m = HANWEB_PROXY.search(text)
     proxy = proxy_m.group(1) if proxy_m else HANWEB_DEFAULT_PROXY
-    params = {"startrecord": seen + 1, "endrecord": seen + 3 * per, "perpage": per, "columnid": column,
-              "col": 1, "webid": query.get("webid", 1)}
+    params = {
+        "startrecord": seen + 1,
+        "endrecord": seen + 3 * per,
+        "perpage": per,
+        "columnid": column,
+        "col": 1,
+        "webid": query.get("webid", 1),
+    }
     return urljoin(page_url, proxy) + "?" + urlencode(params)
 
 

@@ -15,22 +15,38 @@ from urllib.parse import parse_qs, urlsplit
 
 from demo.world import Item, SiteSpec, World, fmt_ts, iso
 
-SERVER = {"trs": "TRS WCM/7.0", "hanweb": "Apache-Coyote/1.1", "ucap": "nginx", "dahan": "Microsoft-IIS/8.5",
-          "govcn": "nginx", "sitemap": "nginx/1.20.1", "plain": "openresty"}
-ATTACHMENT_TYPES = {"pdf": "application/pdf", "doc": "application/msword",
-                    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    "xls": "application/vnd.ms-excel",
-                    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+SERVER = {
+    "trs": "TRS WCM/7.0",
+    "hanweb": "Apache-Coyote/1.1",
+    "ucap": "nginx",
+    "dahan": "Microsoft-IIS/8.5",
+    "govcn": "nginx",
+    "sitemap": "nginx/1.20.1",
+    "plain": "openresty",
+}
+ATTACHMENT_TYPES = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif"}
 
 
 def _png() -> bytes:
     """A valid 2x2 PNG built by hand."""
+
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
     raw = b"".join(b"\x00" + b"\xc0\x30\x30" * 2 for _ in range(2))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _jpeg() -> bytes:
@@ -46,8 +62,10 @@ def _jpeg() -> bytes:
 
 
 PNG, JPEG = _png(), _jpeg()
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 ZIP_EMPTY = b"PK\x05\x06" + b"\x00" * 18
 
 
@@ -67,46 +85,62 @@ class Reply:
 # ---------------------------------------------------------------- chrome
 def _head(sp: SiteSpec, title: str, metas: list[tuple[str, str]] | None = None, extra: str = "") -> str:
     charset = "gbk" if sp.declared == "gbk" else "utf-8"
-    m = "".join(f"<meta name=\"{k}\" content=\"{escape(v)}\">\n" for k, v in metas or [])
-    return (f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="{charset}">\n'
-            f'<meta http-equiv="X-UA-Compatible" content="IE=edge,chrome=1">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n{m}'
-            f"<title>{escape(title)}</title>\n"
-            f'<link rel="stylesheet" href="/static/css/common.css">\n{extra}</head>\n<body>\n')
+    m = "".join(f'<meta name="{k}" content="{escape(v)}">\n' for k, v in metas or [])
+    return (
+        f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="{charset}">\n'
+        f'<meta http-equiv="X-UA-Compatible" content="IE=edge,chrome=1">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n{m}'
+        f"<title>{escape(title)}</title>\n"
+        f'<link rel="stylesheet" href="/static/css/common.css">\n{extra}</head>\n<body>\n'
+    )
 
 
 def _header(sp: SiteSpec) -> str:
     nav = "".join(f'<li><a href="{p}">{escape(t)}</a></li>' for t, p in sp.nav)
-    tools = ('<div class="top-bar"><span class="date-now" id="today"></span><a href="#">无障碍</a> <a href="#">长者模式</a> '
-             '<a href="#">English</a> <a href="#">繁體</a> <a href="/wzdt/">网站地图</a></div>')
-    search = ('<form class="search" action="/search/" method="get"><input type="text" name="q" placeholder="请输入关键字">'
-              '<button type="submit">搜索</button></form>')
-    return (f'<div class="header">{tools}<div class="logo"><a href="/"><img src="/static/images/logo.png" '
-            f'alt="{escape(sp.title)}"><span>{escape(sp.title)}</span></a></div>{search}</div>\n'
-            f'<div class="nav"><ul>{nav}</ul></div>\n')
+    tools = (
+        '<div class="top-bar"><span class="date-now" id="today"></span><a href="#">无障碍</a> <a href="#">长者模式</a> '
+        '<a href="#">English</a> <a href="#">繁體</a> <a href="/wzdt/">网站地图</a></div>'
+    )
+    search = (
+        '<form class="search" action="/search/" method="get"><input type="text" name="q" placeholder="请输入关键字">'
+        '<button type="submit">搜索</button></form>'
+    )
+    return (
+        f'<div class="header">{tools}<div class="logo"><a href="/"><img src="/static/images/logo.png" '
+        f'alt="{escape(sp.title)}"><span>{escape(sp.title)}</span></a></div>{search}</div>\n'
+        f'<div class="nav"><ul>{nav}</ul></div>\n'
+    )
 
 
 def _footer(sp: SiteSpec) -> str:
     code = f"网站标识码{sp.site_code}　" if sp.site_code else ""
-    return (f'<div class="footer"><div class="links"><a href="#">关于我们</a> | <a href="#">联系我们</a> | '
-            f'<a href="/wzdt/">网站地图</a> | <a href="#">在线咨询</a> | 免费热线：12345 | <a href="#">微信咨询</a></div>'
-            f"<p>主办单位：{escape(sp.org)}　承办单位：{escape(sp.title)}信息中心</p>"
-            f'<p>{code}<a href="#">{escape(sp.icp)}</a>　<img src="/static/images/ga.png" alt="">{escape(sp.police)}</p>'
-            f"<p>© 2005-2023 {escape(sp.title)} 版权所有　建议使用1920×1080分辨率浏览</p></div>\n"
-            '<script src="/static/js/common.js"></script>\n</body>\n</html>\n')
+    return (
+        f'<div class="footer"><div class="links"><a href="#">关于我们</a> | <a href="#">联系我们</a> | '
+        f'<a href="/wzdt/">网站地图</a> | <a href="#">在线咨询</a> | 免费热线：12345 | <a href="#">微信咨询</a></div>'
+        f"<p>主办单位：{escape(sp.org)}　承办单位：{escape(sp.title)}信息中心</p>"
+        f'<p>{code}<a href="#">{escape(sp.icp)}</a>　<img src="/static/images/ga.png" alt="">{escape(sp.police)}</p>'
+        f"<p>© 2005-2023 {escape(sp.title)} 版权所有　建议使用1920×1080分辨率浏览</p></div>\n"
+        '<script src="/static/js/common.js"></script>\n</body>\n</html>\n'
+    )
 
 
 def _crumb(sp: SiteSpec, col: int, link_col: str | None) -> str:
     c = sp.columns[col]
     last = f'<a href="{link_col}">{escape(c.name)}</a>' if link_col else f"<span>{escape(c.name)}</span>"
-    return (f'<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="{sp.nav[1][1]}">{escape(c.parent)}</a>'
-            f" &gt; {last}</div>\n")
+    return (
+        f'<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="{sp.nav[1][1]}">{escape(c.parent)}</a>'
+        f" &gt; {last}</div>\n"
+    )
 
 
-SHARE = ('<div class="share">分享到：<a href="javascript:void(0)" class="wx">微信</a> <a href="javascript:void(0)" '
-         'class="wb">微博</a> <a href="javascript:void(0)" class="qq">QQ空间</a></div>\n')
-TOOLS = ('<div class="print"><a href="javascript:window.print()">【打印本页】</a> '
-         '<a href="javascript:window.close()">【关闭窗口】</a></div>\n')
+SHARE = (
+    '<div class="share">分享到：<a href="javascript:void(0)" class="wx">微信</a> <a href="javascript:void(0)" '
+    'class="wb">微博</a> <a href="javascript:void(0)" class="qq">QQ空间</a></div>\n'
+)
+TOOLS = (
+    '<div class="print"><a href="javascript:window.print()">【打印本页】</a> '
+    '<a href="javascript:window.close()">【关闭窗口】</a></div>\n'
+)
 
 
 # ---------------------------------------------------------------- lists
@@ -116,7 +150,7 @@ def _list_href(w: World, it: Item, base: str, list_path: str) -> str:
     if sp.cms in ("trs", "ucap"):
         folder = list_path.rsplit("/", 1)[0] + "/"
         if path.startswith(folder):
-            return "./" + path[len(folder):]
+            return "./" + path[len(folder) :]
     if sp.cms == "govcn":
         return base + path
     return path
@@ -128,13 +162,17 @@ def _li(w: World, it: Item, base: str, list_path: str) -> str:
     day = fmt_ts(it.ts, "%Y-%m-%d")
     cms = w.spec(it.site).cms
     if cms == "govcn":
-        return f'<li><h4><a href="{href}" target="_blank">{title}</a><span class="date">{day}</span></h4></li>\n'
+        return (
+            f'<li><h4><a href="{href}" target="_blank">{title}</a><span class="date">{day}</span></h4></li>\n'
+        )
     if cms == "ucap":
         return f'<li><span class="date">[{day}]</span><a href="{href}" target="_blank" title="{title}">{title}</a></li>\n'
     if cms == "plain":
         summary = escape(w.content(it).paragraphs[0][:60])
-        return (f'<div class="item"><h3><a href="{href}">{title}</a></h3><p class="summary">{summary}…</p>'
-                f'<span class="time">{fmt_ts(it.ts, "%Y年%m月%d日 %H:%M")}</span></div>\n')
+        return (
+            f'<div class="item"><h3><a href="{href}">{title}</a></h3><p class="summary">{summary}…</p>'
+            f'<span class="time">{fmt_ts(it.ts, "%Y年%m月%d日 %H:%M")}</span></div>\n'
+        )
     return f'<li><a href="{href}" target="_blank" title="{title}">{title}</a><span>{day}</span></li>\n'
 
 
@@ -148,8 +186,10 @@ def _pager(w: World, site: str, col: int, page: int, total: int) -> str:
     if page > 0:
         parts.append(f'<a href="{href(page - 1)}">上一页</a>')
     if sp.cms == "dahan":
-        parts += [f"<span>{p + 1}</span>" if p == page else f'<a href="{href(p)}">{p + 1}</a>'
-                  for p in range(max(0, page - 3), min(total, page + 4))]
+        parts += [
+            f"<span>{p + 1}</span>" if p == page else f'<a href="{href(p)}">{p + 1}</a>'
+            for p in range(max(0, page - 3), min(total, page + 4))
+        ]
     if page + 1 < total:
         rel = ' rel="next" class="next"' if sp.cms == "plain" else ""
         parts.append(f'<a href="{href(page + 1)}"{rel}>下一页</a>')
@@ -161,9 +201,11 @@ def _pager(w: World, site: str, col: int, page: int, total: int) -> str:
     return f'<div class="page">{info} {" ".join(parts)}{script}</div>\n'
 
 
-BROKEN = ('<div class="news-list-v2" id="app-list" data-api="/api/v2/content/list" data-column="{col}">'
-          '<p class="loading">加载中……</p></div>\n<script src="/static/js/vendor.chunk.js"></script>'
-          '<script src="/static/js/list.bundle.js"></script>\n')
+BROKEN = (
+    '<div class="news-list-v2" id="app-list" data-api="/api/v2/content/list" data-column="{col}">'
+    '<p class="loading">加载中……</p></div>\n<script src="/static/js/vendor.chunk.js"></script>'
+    '<script src="/static/js/list.bundle.js"></script>\n'
+)
 
 
 def list_page(w: World, site: str, col: int, page: int, base: str) -> str | None:
@@ -175,13 +217,32 @@ def list_page(w: World, site: str, col: int, page: int, base: str) -> str | None
         return None
     c = sp.columns[col]
     path = w.column_path(site, col, page)
-    metas = [("SiteName", sp.title), ("SiteDomain", sp.domain), ("SiteIDCode", sp.site_code),
-             ("ColumnName", c.name), ("ColumnType", c.parent)] if sp.cms in ("trs", "hanweb", "ucap") else []
-    out = [_head(sp, f"{c.name}_{sp.title}", metas), _header(sp), '<div class="main container">\n',
-           _crumb(sp, col, None)]
-    out.append(f'<div class="side"><h3>{escape(c.parent)}</h3><ul>'
-               + "".join(f'<li class="{"on" if i == col else ""}"><a href="{w.column_path(site, i)}">{escape(x.name)}</a>'
-                         "</li>" for i, x in enumerate(sp.columns)) + "</ul></div>\n")
+    metas = (
+        [
+            ("SiteName", sp.title),
+            ("SiteDomain", sp.domain),
+            ("SiteIDCode", sp.site_code),
+            ("ColumnName", c.name),
+            ("ColumnType", c.parent),
+        ]
+        if sp.cms in ("trs", "hanweb", "ucap")
+        else []
+    )
+    out = [
+        _head(sp, f"{c.name}_{sp.title}", metas),
+        _header(sp),
+        '<div class="main container">\n',
+        _crumb(sp, col, None),
+    ]
+    out.append(
+        f'<div class="side"><h3>{escape(c.parent)}</h3><ul>'
+        + "".join(
+            f'<li class="{"on" if i == col else ""}"><a href="{w.column_path(site, i)}">{escape(x.name)}</a>'
+            "</li>"
+            for i, x in enumerate(sp.columns)
+        )
+        + "</ul></div>\n"
+    )
     out.append(f'<div class="list-box"><div class="list-title"><h2>{escape(c.name)}</h2></div>\n')
     items = w.listed(site, col)
     if st.broken:
@@ -189,9 +250,11 @@ def list_page(w: World, site: str, col: int, page: int, base: str) -> str | None
     elif sp.cms == "hanweb":
         out.append(_hanweb_datastore(w, site, col, items[: 3 * sp.per_page], len(items), base))
     else:
-        chunk = items[page * sp.per_page:(page + 1) * sp.per_page]
+        chunk = items[page * sp.per_page : (page + 1) * sp.per_page]
         tag = "div" if sp.cms == "plain" else "ul"
-        out.append(f'<{tag} class="list">\n' + "".join(_li(w, it, base, path) for it in chunk) + f"</{tag}>\n")
+        out.append(
+            f'<{tag} class="list">\n' + "".join(_li(w, it, base, path) for it in chunk) + f"</{tag}>\n"
+        )
         out.append(_pager(w, site, col, page, total))
     out.append("</div>\n</div>\n")
     out.append(_footer(sp))
@@ -200,21 +263,27 @@ def list_page(w: World, site: str, col: int, page: int, base: str) -> str | None
 
 def _hanweb_record(w: World, it: Item) -> str:
     title = escape(w.content(it).title)
-    return (f'<record><![CDATA[<li><a href="{w.item_path(it)}" target="_blank" title="{title}">{title}</a>'
-            f'<span class="bt-data-time">{fmt_ts(it.ts, "%Y-%m-%d")}</span></li>]]></record>\n')
+    return (
+        f'<record><![CDATA[<li><a href="{w.item_path(it)}" target="_blank" title="{title}">{title}</a>'
+        f'<span class="bt-data-time">{fmt_ts(it.ts, "%Y-%m-%d")}</span></li>]]></record>\n'
+    )
 
 
 def _hanweb_datastore(w: World, site: str, col: int, items: list[Item], total: int, base: str) -> str:
     sp = w.spec(site)
     cid = sp.columns[col].cid
     recs = "".join(_hanweb_record(w, it) for it in items)
-    nextgroup = (f'<a href="/module/web/jpage/dataproxy.jsp?page=1&amp;webid=1&amp;path=/&amp;columnid={cid}'
-                 f'&amp;unitid=21{cid}&amp;webname={escape(sp.title)}&amp;permissiontype=0"></a>')
-    return (f'<div id="{cid}"><script type="text/xml">\n<datastore>\n<nextgroup><![CDATA[{nextgroup}]]></nextgroup>\n'
-            f"<recordset>\n{recs}</recordset>\n</datastore>\n</script>\n"
-            '<script language="javascript" src="/module/web/jpage/jpage.js" charset="utf-8"></script>\n'
-            f"<script>var totalRecord = {total}; var perPage = {sp.per_page}; new Jpage({{target: '{cid}', "
-            f"proxyUrl: '/module/web/jpage/dataproxy.jsp', columnid: {cid}, webid: 1}});</script></div>\n")
+    nextgroup = (
+        f'<a href="/module/web/jpage/dataproxy.jsp?page=1&amp;webid=1&amp;path=/&amp;columnid={cid}'
+        f'&amp;unitid=21{cid}&amp;webname={escape(sp.title)}&amp;permissiontype=0"></a>'
+    )
+    return (
+        f'<div id="{cid}"><script type="text/xml">\n<datastore>\n<nextgroup><![CDATA[{nextgroup}]]></nextgroup>\n'
+        f"<recordset>\n{recs}</recordset>\n</datastore>\n</script>\n"
+        '<script language="javascript" src="/module/web/jpage/jpage.js" charset="utf-8"></script>\n'
+        f"<script>var totalRecord = {total}; var perPage = {sp.per_page}; new Jpage({{target: '{cid}', "
+        f"proxyUrl: '/module/web/jpage/dataproxy.jsp', columnid: {cid}, webid: 1}});</script></div>\n"
+    )
 
 
 def dataproxy(w: World, site: str, query: dict[str, list[str]]) -> bytes | None:
@@ -235,19 +304,28 @@ def dataproxy(w: World, site: str, query: dict[str, list[str]]) -> bytes | None:
     start = max(1, num("startrecord", 1))
     end = max(start, num("endrecord", start + 3 * per - 1))
     items = [] if w.sites[site].broken else w.listed(site, cols[0])
-    recs = "".join(_hanweb_record(w, it) for it in items[start - 1:end])
+    recs = "".join(_hanweb_record(w, it) for it in items[start - 1 : end])
     total = len(items)
-    nxt = (f"<![CDATA[<a href=\"/module/web/jpage/dataproxy.jsp?startrecord={end + 1}&amp;endrecord="
-           f"{end + 3 * per}&amp;perpage={per}&amp;columnid={cid}\"></a>]]>" if end < total else "")
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<datastore>\n<nextgroup>{nxt}</nextgroup>\n<recordset>\n{recs}'
-            f"</recordset>\n<totalrecord>{total}</totalrecord>\n<totalpage>{max(1, -(-total // per))}</totalpage>\n"
-            "</datastore>\n").encode()
+    nxt = (
+        f'<![CDATA[<a href="/module/web/jpage/dataproxy.jsp?startrecord={end + 1}&amp;endrecord='
+        f'{end + 3 * per}&amp;perpage={per}&amp;columnid={cid}"></a>]]>'
+        if end < total
+        else ""
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<datastore>\n<nextgroup>{nxt}</nextgroup>\n<recordset>\n{recs}'
+        f"</recordset>\n<totalrecord>{total}</totalrecord>\n<totalpage>{max(1, -(-total // per))}</totalpage>\n"
+        "</datastore>\n"
+    ).encode()
 
 
 # ---------------------------------------------------------------- articles
 def _rel_list(w: World, it: Item, title: str = "相关文章") -> str:
-    lis = "".join(f'<li><a href="{w.item_path(x)}" target="_blank">{escape(w.content(x).title)}</a>'
-                  f'<span class="date">{fmt_ts(x.ts, "%Y-%m-%d")}</span></li>' for x in w.related(it))
+    lis = "".join(
+        f'<li><a href="{w.item_path(x)}" target="_blank">{escape(w.content(x).title)}</a>'
+        f'<span class="date">{fmt_ts(x.ts, "%Y-%m-%d")}</span></li>'
+        for x in w.related(it)
+    )
     return f'<div class="related"><h3>{title}</h3><ul>{lis}</ul></div>\n'
 
 
@@ -266,26 +344,37 @@ def _body(w: World, it: Item, editor_inside: bool = True) -> str:
     rel = sp.cms in ("trs", "sitemap", "ucap")
 
     def href(p: str) -> str:
-        return "./" + p[len(folder):] if rel and p.startswith(folder) else p
+        return "./" + p[len(folder) :] if rel and p.startswith(folder) else p
 
-    style = {"trs": ' style="text-indent: 2em;"', "govcn": ' style="text-indent: 2em; font-family: 宋体;"',
-             "sitemap": ' class="MsoNormal"', "dahan": ' align="justify"'}.get(sp.cms, "")
+    style = {
+        "trs": ' style="text-indent: 2em;"',
+        "govcn": ' style="text-indent: 2em; font-family: 宋体;"',
+        "sitemap": ' class="MsoNormal"',
+        "dahan": ' align="justify"',
+    }.get(sp.cms, "")
     indent = "　　" if sp.cms == "ucap" else ""
     out = []
     for i, p in enumerate(c.paragraphs):
         out.append(f"<p{style}>{indent}{escape(p)}</p>\n")
         if i in (0, 2) and imgs:
             src, alt = imgs.pop(0)
-            out.append(f'<p style="text-align: center;"><img src="{href(src)}" alt="{escape(alt)}" '
-                       f'border="0" oldsrc="{src.rsplit("/", 1)[1]}"></p>\n')
+            out.append(
+                f'<p style="text-align: center;"><img src="{href(src)}" alt="{escape(alt)}" '
+                f'border="0" oldsrc="{src.rsplit("/", 1)[1]}"></p>\n'
+            )
     for src, alt in imgs:
         out.append(f'<p style="text-align: center;"><img src="{href(src)}" alt="{escape(alt)}"></p>\n')
     if c.editor and editor_inside:
         out.append(f'<p style="text-align: right;">（责任编辑：{escape(c.editor)}）</p>\n')
     if atts:
-        out.append('<div class="fj"><p>附件：</p>' + "".join(
-            f'<p><a href="{href(p)}" target="_blank">附件{i + 1}：{escape(name)}</a></p>'
-            for i, (p, name) in enumerate(atts)) + "</div>\n")
+        out.append(
+            '<div class="fj"><p>附件：</p>'
+            + "".join(
+                f'<p><a href="{href(p)}" target="_blank">附件{i + 1}：{escape(name)}</a></p>'
+                for i, (p, name) in enumerate(atts)
+            )
+            + "</div>\n"
+        )
     return "".join(out)
 
 
@@ -294,8 +383,13 @@ def _gov_metas(w: World, it: Item, full: bool) -> list[tuple[str, str]]:
     c = w.content(it)
     metas = [("ArticleTitle", c.title), ("PubDate", fmt_ts(it.ts, "%Y-%m-%d %H:%M"))]
     if full:
-        metas += [("SiteName", sp.title), ("SiteDomain", sp.domain), ("SiteIDCode", sp.site_code),
-                  ("ColumnName", sp.columns[it.col].name), ("ColumnType", sp.columns[it.col].parent)]
+        metas += [
+            ("SiteName", sp.title),
+            ("SiteDomain", sp.domain),
+            ("SiteIDCode", sp.site_code),
+            ("ColumnName", sp.columns[it.col].name),
+            ("ColumnType", sp.columns[it.col].parent),
+        ]
         if c.source:
             metas.append(("ContentSource", c.source))
         metas += [("Keywords", ",".join(c.keywords)), ("Description", c.paragraphs[0][:80])]
@@ -317,73 +411,126 @@ def article_page(w: World, it: Item, base: str) -> str:
     cms = sp.cms
     if cms == "trs":
         head = _head(sp, f"{c.title}_{col.name}_{sp.title}", _gov_metas(w, it, True))
-        info = f"发布时间：{minute}&nbsp;&nbsp;来源：{src}" + (f"&nbsp;&nbsp;作者：{author}" if author else "")
-        main = (f'<div class="article"><h1 class="title">{t}</h1>\n<div class="info">{info}</div>\n{SHARE}'
-                f'<div class="TRS_Editor">\n{_body(w, it)}</div>\n{_prevnext(w, it)}{TOOLS}</div>\n{_rel_list(w, it)}')
+        info = f"发布时间：{minute}&nbsp;&nbsp;来源：{src}" + (
+            f"&nbsp;&nbsp;作者：{author}" if author else ""
+        )
+        main = (
+            f'<div class="article"><h1 class="title">{t}</h1>\n<div class="info">{info}</div>\n{SHARE}'
+            f'<div class="TRS_Editor">\n{_body(w, it)}</div>\n{_prevnext(w, it)}{TOOLS}</div>\n{_rel_list(w, it)}'
+        )
     elif cms == "hanweb":
         head = _head(sp, f"{c.title} - {sp.title}", _gov_metas(w, it, True))
-        side = ('<div class="side-box"><h3>最新发布</h3><ul>' + "".join(
-            f'<li><a href="{w.item_path(x)}">{escape(w.content(x).title)}</a><span>{fmt_ts(x.ts, "%Y-%m-%d")}</span></li>'
-            for x in w.feed_items(it.site)[:5] if x is not it) + "</ul></div>\n")
-        main = (f"{side}<div class=\"main-txt\"><h1>{t}</h1>\n<div class=\"xxgk_info\"><span>信息来源：{src}</span> "
-                f"<span>发布日期：{minute}</span> <span>字号：[ <a>大</a> <a>中</a> <a>小</a> ]</span></div>\n{SHARE}"
-                f'<div id="zoom">\n{_body(w, it)}</div>\n{_prevnext(w, it)}{TOOLS}</div>\n'
-                + _rel_list(w, it, "相关链接"))
+        side = (
+            '<div class="side-box"><h3>最新发布</h3><ul>'
+            + "".join(
+                f'<li><a href="{w.item_path(x)}">{escape(w.content(x).title)}</a><span>{fmt_ts(x.ts, "%Y-%m-%d")}</span></li>'
+                for x in w.feed_items(it.site)[:5]
+                if x is not it
+            )
+            + "</ul></div>\n"
+        )
+        main = (
+            f'{side}<div class="main-txt"><h1>{t}</h1>\n<div class="xxgk_info"><span>信息来源：{src}</span> '
+            f"<span>发布日期：{minute}</span> <span>字号：[ <a>大</a> <a>中</a> <a>小</a> ]</span></div>\n{SHARE}"
+            f'<div id="zoom">\n{_body(w, it)}</div>\n{_prevnext(w, it)}{TOOLS}</div>\n'
+            + _rel_list(w, it, "相关链接")
+        )
     elif cms == "ucap":
         head = _head(sp, f"{c.title}-{sp.title}", _gov_metas(w, it, False))
-        info = f"发布时间：{fmt_ts(it.ts, '%Y年%m月%d日 %H:%M')}　来源：{src}　浏览次数：<span id=\"clicks\"></span>"
-        main = (f'<div class="xl-main"><div class="xl-title"><h1>{t}</h1></div>\n<div class="xxgk-info">{info}</div>\n'
-                f'<div id="UCAP-CONTENT" class="trs_editor_view TRS_UEDITOR trs_paper_default trs_web">\n'
-                f"{_body(w, it)}</div>\n{SHARE}{_prevnext(w, it)}{TOOLS}</div>\n{_rel_list(w, it)}")
+        info = f'发布时间：{fmt_ts(it.ts, "%Y年%m月%d日 %H:%M")}　来源：{src}　浏览次数：<span id="clicks"></span>'
+        main = (
+            f'<div class="xl-main"><div class="xl-title"><h1>{t}</h1></div>\n<div class="xxgk-info">{info}</div>\n'
+            f'<div id="UCAP-CONTENT" class="trs_editor_view TRS_UEDITOR trs_paper_default trs_web">\n'
+            f"{_body(w, it)}</div>\n{SHARE}{_prevnext(w, it)}{TOOLS}</div>\n{_rel_list(w, it)}"
+        )
     elif cms == "dahan":
         metas = [("ArticleTitle", c.title), ("PubDate", fmt_ts(it.ts, "%Y-%m-%d %H:%M:%S"))]
         metas += [("ContentSource", c.source)] if c.source else []
         head = _head(sp, f"{c.title}_{sp.title}", metas)
         info = f"日期：{fmt_ts(it.ts, '%Y-%m-%d')}　来源：{src}　作者：{author}　【字体：<a>大</a> <a>中</a> <a>小</a>】"
-        main = (f'<div class="detail"><h2 class="tit">{t}</h2>\n<div class="msg">{info}</div>\n'
-                f'<div id="zoom" class="zoom">\n{_body(w, it)}</div>\n{SHARE}{_prevnext(w, it)}{TOOLS}</div>\n'
-                + _rel_list(w, it))
+        main = (
+            f'<div class="detail"><h2 class="tit">{t}</h2>\n<div class="msg">{info}</div>\n'
+            f'<div id="zoom" class="zoom">\n{_body(w, it)}</div>\n{SHARE}{_prevnext(w, it)}{TOOLS}</div>\n'
+            + _rel_list(w, it)
+        )
     elif cms == "govcn":
-        metas = [("firstpublishedtime", fmt_ts(it.ts, "%Y-%m-%d-%H:%M:%S")),
-                 ("lastmodifiedtime", fmt_ts(it.ts + 754, "%Y-%m-%d-%H:%M:%S")), ("manuscriptId", str(it.num)),
-                 ("keywords", ",".join(c.keywords)), ("description", c.paragraphs[0][:80]), ("author", c.author or ""),
-                 ("source", c.source or ""), ("catalogs", "01")]
+        metas = [
+            ("firstpublishedtime", fmt_ts(it.ts, "%Y-%m-%d-%H:%M:%S")),
+            ("lastmodifiedtime", fmt_ts(it.ts + 754, "%Y-%m-%d-%H:%M:%S")),
+            ("manuscriptId", str(it.num)),
+            ("keywords", ",".join(c.keywords)),
+            ("description", c.paragraphs[0][:80]),
+            ("author", c.author or ""),
+            ("source", c.source or ""),
+            ("catalogs", "01"),
+        ]
         head = _head(sp, f"{c.title}_{col.name}_{sp.title}", metas)
         editor = f'<div class="editor">【我要纠错】 责任编辑：{escape(c.editor)}</div>\n' if c.editor else ""
-        main = (f'<div class="article oneColumn pub_border"><h1>{t}</h1>\n<div class="pages-date">{minute} '
-                f'<span class="font">来源： {src}</span> <span class="font index_switchsize">字号：<span>默认</span>'
-                f"<span>大</span><span>超大</span></span></div>\n"
-                f'<div class="pages_content" id="UCAP-CONTENT">\n{_body(w, it, editor_inside=False)}</div>\n'
-                f"{editor}{SHARE}{_prevnext(w, it)}</div>\n{_rel_list(w, it, '相关稿件')}")
+        main = (
+            f'<div class="article oneColumn pub_border"><h1>{t}</h1>\n<div class="pages-date">{minute} '
+            f'<span class="font">来源： {src}</span> <span class="font index_switchsize">字号：<span>默认</span>'
+            f"<span>大</span><span>超大</span></span></div>\n"
+            f'<div class="pages_content" id="UCAP-CONTENT">\n{_body(w, it, editor_inside=False)}</div>\n'
+            f"{editor}{SHARE}{_prevnext(w, it)}</div>\n{_rel_list(w, it, '相关稿件')}"
+        )
     elif cms == "sitemap":
-        head = _head(sp, f"{c.title}_{sp.title}", [("ArticleTitle", c.title), ("PubDate", minute),
-                                                   ("ColumnName", col.name)])
-        main = (f'<div class="article-wrap"><h1 class="article-title">{t}</h1>\n<div class="article-info">'
-                f"<span>时间：{minute}</span> <span>来源：{src}</span></div>\n"
-                f'<div class="article-content"><div class="TRS_Editor"><div class="Custom_UnionStyle">\n'
-                f"{_body(w, it)}</div></div></div>\n{SHARE}{_prevnext(w, it)}</div>\n{_rel_list(w, it)}")
+        head = _head(
+            sp,
+            f"{c.title}_{sp.title}",
+            [("ArticleTitle", c.title), ("PubDate", minute), ("ColumnName", col.name)],
+        )
+        main = (
+            f'<div class="article-wrap"><h1 class="article-title">{t}</h1>\n<div class="article-info">'
+            f"<span>时间：{minute}</span> <span>来源：{src}</span></div>\n"
+            f'<div class="article-content"><div class="TRS_Editor"><div class="Custom_UnionStyle">\n'
+            f"{_body(w, it)}</div></div></div>\n{SHARE}{_prevnext(w, it)}</div>\n{_rel_list(w, it)}"
+        )
     else:
         url = base + w.item_path(it)
         imgs, _ = w.media(it, c)
         image = base + imgs[0][0] if imgs else base + "/static/images/share-logo.png"
-        ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": c.title,
-              "datePublished": iso(it.ts), "dateModified": iso(it.ts + 1200), "image": [image],
-              "author": ({"@type": "Person", "name": c.author} if c.author
-                         else {"@type": "Organization", "name": sp.title}),
-              "publisher": {"@type": "Organization", "name": sp.title,
-                            "logo": {"@type": "ImageObject", "url": base + "/static/images/logo.png"}},
-              "mainEntityOfPage": url}
-        og = "".join(f'<meta property="{k}" content="{escape(v)}">\n' for k, v in (
-            ("og:type", "article"), ("og:title", c.title), ("og:url", url), ("og:site_name", sp.title),
-            ("og:description", c.paragraphs[0][:80]), ("og:image", image)))
+        ld = {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": c.title,
+            "datePublished": iso(it.ts),
+            "dateModified": iso(it.ts + 1200),
+            "image": [image],
+            "author": (
+                {"@type": "Person", "name": c.author}
+                if c.author
+                else {"@type": "Organization", "name": sp.title}
+            ),
+            "publisher": {
+                "@type": "Organization",
+                "name": sp.title,
+                "logo": {"@type": "ImageObject", "url": base + "/static/images/logo.png"},
+            },
+            "mainEntityOfPage": url,
+        }
+        og = "".join(
+            f'<meta property="{k}" content="{escape(v)}">\n'
+            for k, v in (
+                ("og:type", "article"),
+                ("og:title", c.title),
+                ("og:url", url),
+                ("og:site_name", sp.title),
+                ("og:description", c.paragraphs[0][:80]),
+                ("og:image", image),
+            )
+        )
         ld_tag = f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>\n'
         head = _head(sp, f"{c.title} - {sp.title}", [("description", c.paragraphs[0][:80])], og + ld_tag)
         by = f'<span class="author">作者：{author}</span>' if author else ""
-        main = (f'<article class="post"><h1>{t}</h1>\n<div class="meta"><span class="time">'
-                f'{fmt_ts(it.ts, "%Y年%m月%d日 %H:%M")}</span> <span class="source">来源：{src}</span> {by}</div>\n'
-                f'<div class="content">\n{_body(w, it)}</div>\n{SHARE}{_prevnext(w, it)}</article>\n'
-                + _rel_list(w, it, "相关新闻"))
-    return "".join([head, _header(sp), '<div class="main container">\n', crumb, main, "</div>\n", _footer(sp)])
+        main = (
+            f'<article class="post"><h1>{t}</h1>\n<div class="meta"><span class="time">'
+            f'{fmt_ts(it.ts, "%Y年%m月%d日 %H:%M")}</span> <span class="source">来源：{src}</span> {by}</div>\n'
+            f'<div class="content">\n{_body(w, it)}</div>\n{SHARE}{_prevnext(w, it)}</article>\n'
+            + _rel_list(w, it, "相关新闻")
+        )
+    return "".join(
+        [head, _header(sp), '<div class="main container">\n', crumb, main, "</div>\n", _footer(sp)]
+    )
 
 
 # ---------------------------------------------------------------- other pages
@@ -393,11 +540,16 @@ def home_page(w: World, site: str, base: str) -> str:
     out = [_head(sp, sp.title, [("SiteName", sp.title), ("SiteDomain", sp.domain)]), _header(sp)]
     if sp.cms != "sitemap":
         for i, c in enumerate(sp.columns):
-            lis = "".join(f'<li><a href="{w.item_path(x)}">{escape(w.content(x).title)}</a>'
-                          f'<span>{fmt_ts(x.ts, "%m-%d")}</span></li>'
-                          for x in w.listed(site, i)[:6] if x.fault is None)
-            out.append(f'<div class="box"><h2>{escape(c.name)}<a class="more" href="{w.column_path(site, i)}">更多&gt;&gt;'
-                       f"</a></h2><ul>{lis}</ul></div>\n")
+            lis = "".join(
+                f'<li><a href="{w.item_path(x)}">{escape(w.content(x).title)}</a>'
+                f"<span>{fmt_ts(x.ts, '%m-%d')}</span></li>"
+                for x in w.listed(site, i)[:6]
+                if x.fault is None
+            )
+            out.append(
+                f'<div class="box"><h2>{escape(c.name)}<a class="more" href="{w.column_path(site, i)}">更多&gt;&gt;'
+                f"</a></h2><ul>{lis}</ul></div>\n"
+            )
     else:
         out.append('<div class="banner"><img src="/static/images/banner.jpg" alt="江城吉林"></div>\n')
     out.append(_footer(sp))
@@ -407,39 +559,54 @@ def home_page(w: World, site: str, base: str) -> str:
 def section_page(w: World, site: str, label: str) -> str:
     """A navigation section page: static introduction text, no date, never an article."""
     sp = w.spec(site)
-    intro = (f"{sp.title}门户网站是{sp.region.split('/')[-1]}政务信息公开的第一平台和政民互动的重要渠道。"
-             f"本栏目集中展示{label}相关内容，方便社会公众查询有关信息、办理有关事项。"
-             "如需了解更多信息，请通过网站首页的在线咨询功能或拨打政务服务便民热线12345联系我们。")
+    intro = (
+        f"{sp.title}门户网站是{sp.region.split('/')[-1]}政务信息公开的第一平台和政民互动的重要渠道。"
+        f"本栏目集中展示{label}相关内容，方便社会公众查询有关信息、办理有关事项。"
+        "如需了解更多信息，请通过网站首页的在线咨询功能或拨打政务服务便民热线12345联系我们。"
+    )
     links = "".join(f'<li><a href="{p}">{escape(t)}</a></li>' for t, p in sp.nav)
-    return "".join([_head(sp, f"{label}_{sp.title}"), _header(sp),
-                    f'<div class="main container"><div class="position">当前位置：<a href="/">首页</a> &gt; '
-                    f"<span>{escape(label)}</span></div><h2>{escape(label)}</h2><p>{intro}</p><ul>{links}</ul></div>\n",
-                    _footer(sp)])
+    return "".join(
+        [
+            _head(sp, f"{label}_{sp.title}"),
+            _header(sp),
+            f'<div class="main container"><div class="position">当前位置：<a href="/">首页</a> &gt; '
+            f"<span>{escape(label)}</span></div><h2>{escape(label)}</h2><p>{intro}</p><ul>{links}</ul></div>\n",
+            _footer(sp),
+        ]
+    )
 
 
 def not_found_page(sp: SiteSpec) -> str:
     """The site's 404 page."""
-    return (f"{_head(sp, '404 页面不存在')}<div class=\"err\"><h2>很抱歉，您要访问的页面不存在或已被删除！</h2>"
-            '<p><a href="/">返回首页</a></p></div>\n</body>\n</html>\n')
+    return (
+        f'{_head(sp, "404 页面不存在")}<div class="err"><h2>很抱歉，您要访问的页面不存在或已被删除！</h2>'
+        '<p><a href="/">返回首页</a></p></div>\n</body>\n</html>\n'
+    )
 
 
 def error_page() -> str:
     """A Tomcat-like 500 page."""
-    return ('<!doctype html><html lang="en"><head><title>HTTP Status 500 – Internal Server Error</title></head><body>'
-            "<h1>HTTP Status 500 – Internal Server Error</h1><hr><p><b>Type</b> Exception Report</p>"
-            "<p><b>Message</b> java.lang.NullPointerException</p><hr><h3>Apache Tomcat/8.5.41</h3></body></html>\n")
+    return (
+        '<!doctype html><html lang="en"><head><title>HTTP Status 500 – Internal Server Error</title></head><body>'
+        "<h1>HTTP Status 500 – Internal Server Error</h1><hr><p><b>Type</b> Exception Report</p>"
+        "<p><b>Message</b> java.lang.NullPointerException</p><hr><h3>Apache Tomcat/8.5.41</h3></body></html>\n"
+    )
 
 
 def challenge_page(seed: str) -> tuple[str, str]:
     """An anti-bot (瑞数-like) HTTP 412 challenge page and the cookie it sets; never an article."""
     h = hashlib.sha256(seed.encode()).hexdigest()
     cookie = f"FSSBBIl1UgzbN7N80S={h[:40]}"
-    js = (f"var _$Wx='{h}';(function(){{var _$a=_$Wx.split('').reverse().join('');"
-          "var c='FSSBBIl1UgzbN7N80T='+_$a.substring(0,32)+'; path=/; expires='+new Date(Date.now()+864e5)"
-          ".toUTCString();document.cookie=c;setTimeout(function(){location.reload();},50);})();")
-    page = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><meta http-equiv="Pragma" content="no-cache">'
-            f'<meta id="9DhefwqGPrzGxEp9hPaoag" content="{h[:64]}" r="m">'
-            f'<script type="text/javascript" r="m">{js}</script></head><body></body></html>\n')
+    js = (
+        f"var _$Wx='{h}';(function(){{var _$a=_$Wx.split('').reverse().join('');"
+        "var c='FSSBBIl1UgzbN7N80T='+_$a.substring(0,32)+'; path=/; expires='+new Date(Date.now()+864e5)"
+        ".toUTCString();document.cookie=c;setTimeout(function(){location.reload();},50);})();"
+    )
+    page = (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><meta http-equiv="Pragma" content="no-cache">'
+        f'<meta id="9DhefwqGPrzGxEp9hPaoag" content="{h[:64]}" r="m">'
+        f'<script type="text/javascript" r="m">{js}</script></head><body></body></html>\n'
+    )
     return page, cookie
 
 
@@ -466,13 +633,16 @@ def rss(w: World, site: str, base: str) -> bytes:
         f'<guid isPermaLink="true">{base}{w.item_path(it)}</guid>\n'
         f"<description><![CDATA[{w.content(it).paragraphs[0]}]]></description>\n"
         f"<category>{escape(sp.columns[it.col].name)}</category>\n<pubDate>{_rfc822(it.ts)}</pubDate>\n</item>\n"
-        for it in items)
+        for it in items
+    )
     last = _rfc822(w.sites[site].mtime)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">\n'
-            f"<channel>\n<title>{escape(sp.title)} - 要闻</title>\n<link>{base}/</link>\n"
-            f'<atom:link href="{base}/rss.xml" rel="self" type="application/rss+xml"/>\n'
-            f"<description>{escape(sp.title)}最新要闻</description>\n<language>zh-cn</language>\n"
-            f"<lastBuildDate>{last}</lastBuildDate>\n<ttl>30</ttl>\n{body}</channel>\n</rss>\n").encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">\n'
+        f"<channel>\n<title>{escape(sp.title)} - 要闻</title>\n<link>{base}/</link>\n"
+        f'<atom:link href="{base}/rss.xml" rel="self" type="application/rss+xml"/>\n'
+        f"<description>{escape(sp.title)}最新要闻</description>\n<language>zh-cn</language>\n"
+        f"<lastBuildDate>{last}</lastBuildDate>\n<ttl>30</ttl>\n{body}</channel>\n</rss>\n"
+    ).encode()
 
 
 def atom(w: World, site: str, base: str) -> bytes:
@@ -481,11 +651,15 @@ def atom(w: World, site: str, base: str) -> bytes:
     body = "".join(
         f'<entry>\n<title>{escape(w.content(it).title)}</title>\n<link rel="alternate" href="{base}{w.item_path(it)}"/>\n'
         f"<id>{base}{w.item_path(it)}</id>\n<published>{iso(it.ts)}</published>\n<updated>{iso(it.ts)}</updated>\n"
-        f"<summary>{escape(w.content(it).paragraphs[0])}</summary>\n</entry>\n" for it in w.feed_items(site))
-    return ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">\n'
-            f'<title>{escape(sp.title)}</title>\n<id>{base}/</id>\n<link rel="self" href="{base}/atom.xml"/>\n'
-            f'<link rel="alternate" href="{base}/"/>\n<updated>{iso(w.sites[site].mtime)}</updated>\n'
-            f"<author><name>{escape(sp.org)}</name></author>\n{body}</feed>\n").encode()
+        f"<summary>{escape(w.content(it).paragraphs[0])}</summary>\n</entry>\n"
+        for it in w.feed_items(site)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">\n'
+        f'<title>{escape(sp.title)}</title>\n<id>{base}/</id>\n<link rel="self" href="{base}/atom.xml"/>\n'
+        f'<link rel="alternate" href="{base}/"/>\n<updated>{iso(w.sites[site].mtime)}</updated>\n'
+        f"<author><name>{escape(sp.org)}</name></author>\n{body}</feed>\n"
+    ).encode()
 
 
 def sitemap(w: World, site: str, base: str, part: int) -> bytes:
@@ -495,20 +669,30 @@ def sitemap(w: World, site: str, base: str, part: int) -> bytes:
     half = (len(items) + 1) // 2
     if part == 0:
         lm = iso(st.mtime)
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-                f"<sitemap><loc>{base}/sitemap-1.xml</loc><lastmod>{lm}</lastmod></sitemap>\n"
-                f"<sitemap><loc>{base}/sitemap-2.xml.gz</loc><lastmod>{lm}</lastmod></sitemap>\n"
-                "</sitemapindex>\n").encode()
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            f"<sitemap><loc>{base}/sitemap-1.xml</loc><lastmod>{lm}</lastmod></sitemap>\n"
+            f"<sitemap><loc>{base}/sitemap-2.xml.gz</loc><lastmod>{lm}</lastmod></sitemap>\n"
+            "</sitemapindex>\n"
+        ).encode()
     chunk = items[:half] if part == 1 else items[half:]
     urls = []
     if part == 1:
-        urls += [f"<url><loc>{base}{p}</loc><changefreq>daily</changefreq><priority>0.8</priority></url>\n"
-                 for _, p in st.spec.nav]
-    urls += [f"<url><loc>{base}{w.item_path(it)}</loc><lastmod>{iso(it.ts)}</lastmod>"
-             "<changefreq>never</changefreq><priority>0.5</priority></url>\n" for it in chunk]
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            + "".join(urls) + "</urlset>\n").encode()
+        urls += [
+            f"<url><loc>{base}{p}</loc><changefreq>daily</changefreq><priority>0.8</priority></url>\n"
+            for _, p in st.spec.nav
+        ]
+    urls += [
+        f"<url><loc>{base}{w.item_path(it)}</loc><lastmod>{iso(it.ts)}</lastmod>"
+        "<changefreq>never</changefreq><priority>0.5</priority></url>\n"
+        for it in chunk
+    ]
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "".join(urls)
+        + "</urlset>\n"
+    ).encode()
 
 
 # ---------------------------------------------------------------- routing
@@ -571,7 +755,9 @@ def _respond(w: World, site: str, method: str, target: str, base: str) -> Reply:
     path = parts.path or "/"
     query = parse_qs(parts.query)
     if path == "/robots.txt":
-        return Reply(200, robots(w, site, base).encode(), "text/plain; charset=utf-8", mtime=st.mtime, etag=True)
+        return Reply(
+            200, robots(w, site, base).encode(), "text/plain; charset=utf-8", mtime=st.mtime, etag=True
+        )
     if path in ("/", "/index.html", "/index.htm"):
         return _html(sp, 200, home_page(w, site, base), st.mtime)
     for label, p in sp.nav:
@@ -582,7 +768,9 @@ def _respond(w: World, site: str, method: str, target: str, base: str) -> Reply:
     if "feed" in sp.kinds and path == "/rss.xml":
         return Reply(200, rss(w, site, base), "application/rss+xml; charset=utf-8", mtime=st.mtime, etag=True)
     if "feed" in sp.kinds and path == "/atom.xml":
-        return Reply(200, atom(w, site, base), "application/atom+xml; charset=utf-8", mtime=st.mtime, etag=True)
+        return Reply(
+            200, atom(w, site, base), "application/atom+xml; charset=utf-8", mtime=st.mtime, etag=True
+        )
     if "sitemap" in sp.kinds:
         if path == "/sitemap.xml":
             return Reply(200, sitemap(w, site, base, 0), "application/xml", mtime=st.mtime, etag=True)
@@ -602,7 +790,9 @@ def _respond(w: World, site: str, method: str, target: str, base: str) -> Reply:
             if page is not None:
                 return _html(sp, 200, page, st.mtime)
     ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
-    if ext in IMAGE_TYPES and (path.startswith("/uploadfiles/") or "/W0" in path or path.startswith("/static/")):
+    if ext in IMAGE_TYPES and (
+        path.startswith("/uploadfiles/") or "/W0" in path or path.startswith("/static/")
+    ):
         return Reply(200, PNG if ext == "png" else JPEG, IMAGE_TYPES[ext], mtime=w.now, etag=True)
     if ext in ATTACHMENT_TYPES and (path.startswith("/uploadfiles/") or "/P0" in path):
         return Reply(200, PDF if ext == "pdf" else ZIP_EMPTY, ATTACHMENT_TYPES[ext], mtime=w.now, etag=True)
@@ -619,10 +809,16 @@ def _respond(w: World, site: str, method: str, target: str, base: str) -> Reply:
         return Reply(500, error_page().encode(), "text/html;charset=utf-8")
     if it.fault == "blocked":
         page, cookie = challenge_page(f"{w.seed}:{site}:{it.num}")
-        return Reply(412, page.encode(), "text/html; charset=utf-8",
-                     headers=[("Set-Cookie", f"{cookie}; Path=/; HttpOnly"), ("Cache-Control", "no-cache")])
+        return Reply(
+            412,
+            page.encode(),
+            "text/html; charset=utf-8",
+            headers=[("Set-Cookie", f"{cookie}; Path=/; HttpOnly"), ("Cache-Control", "no-cache")],
+        )
     if it.fault == "redirect" and it.target is not None:
-        return Reply(301, b"", "text/html; charset=utf-8", headers=[("Location", base + w.item_path(it.target))])
+        return Reply(
+            301, b"", "text/html; charset=utf-8", headers=[("Location", base + w.item_path(it.target))]
+        )
     reply = _html(sp, 200, article_page(w, it, base), it.ts)
     if it.fault == "slow":
         reply.delay = w.slow_seconds

@@ -60,8 +60,9 @@ def _site_handler(srv: DemoServer, site: str) -> type[BaseHTTPRequestHandler]:
             except Exception:  # a bug in the demo must surface as a 500, not a dropped connection
                 traceback.print_exc()
                 reply = Reply(500, b"demo server error\n", "text/plain; charset=utf-8")
-            etag, unchanged = not_modified(reply, self.headers.get("If-None-Match"),
-                                           self.headers.get("If-Modified-Since"))
+            etag, unchanged = not_modified(
+                reply, self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+            )
             status = 304 if unchanged else reply.status
             headers = list(reply.headers)
             if etag:
@@ -86,16 +87,24 @@ def _site_handler(srv: DemoServer, site: str) -> type[BaseHTTPRequestHandler]:
             """Hanweb's dataproxy is usually POSTed; everything else answers as for GET."""
             self._handle()
 
-    Handler.server_version = {"trs": "TRS WCM", "hanweb": "Apache-Coyote/1.1", "dahan": "Microsoft-IIS/8.5"}.get(
-        srv.world.spec(site).cms, "nginx")
+    Handler.server_version = {
+        "trs": "TRS WCM",
+        "hanweb": "Apache-Coyote/1.1",
+        "dahan": "Microsoft-IIS/8.5",
+    }.get(srv.world.spec(site).cms, "nginx")
     return Handler
 
 
 def _control_handler(srv: DemoServer) -> type[BaseHTTPRequestHandler]:
     class Handler(_Quiet):
         def _json(self, obj: object, status: int = 200) -> None:
-            self._send(status, json.dumps(obj, ensure_ascii=False).encode(), "application/json; charset=utf-8", [],
-                       self.command == "HEAD")
+            self._send(
+                status,
+                json.dumps(obj, ensure_ascii=False).encode(),
+                "application/json; charset=utf-8",
+                [],
+                self.command == "HEAD",
+            )
 
         def _route(self) -> None:
             parts = urlsplit(self.path)
@@ -123,7 +132,9 @@ def _control_handler(srv: DemoServer) -> type[BaseHTTPRequestHandler]:
                     srv.reset_log()
                     return self._json({"ok": True})
                 if parts.path == "/sites.toml" and self.command == "GET":
-                    return self._send(200, srv.sites_toml().encode(), "application/toml; charset=utf-8", [], False)
+                    return self._send(
+                        200, srv.sites_toml().encode(), "application/toml; charset=utf-8", [], False
+                    )
                 if parts.path == "/" and self.command == "GET":
                     return self._json({"control": srv.control_url, "sites": srv.site_urls})
             except ValueError as exc:
@@ -144,8 +155,9 @@ def _control_handler(srv: DemoServer) -> type[BaseHTTPRequestHandler]:
 class DemoServer:
     """Serves a World on 127.0.0.1: one port per site (in World order) and one control port after them."""
 
-    def __init__(self, world: World, host: str = "127.0.0.1", base_port: int = 0,
-                 slow_seconds: float | None = None) -> None:
+    def __init__(
+        self, world: World, host: str = "127.0.0.1", base_port: int = 0, slow_seconds: float | None = None
+    ) -> None:
         self.world = world
         self.host = host
         self.base_port = base_port
@@ -178,8 +190,12 @@ class DemoServer:
             self.stop()
             raise
         for s in self._servers:
-            t = threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
-                                 name=f"demo-{s.server_address[1]}")
+            t = threading.Thread(
+                target=s.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                daemon=True,
+                name=f"demo-{s.server_address[1]}",
+            )
             t.start()
             self._threads.append(t)
         return self
@@ -225,10 +241,16 @@ class DemoServer:
         return p
 
     def _log(self, site: str, method: str, path: str, status: int, headers: Any) -> None:
-        entry = {"site": site, "method": method, "path": path, "status": status, "time": time.time(),
-                 "if_none_match": headers.get("If-None-Match") is not None,
-                 "if_modified_since": headers.get("If-Modified-Since") is not None,
-                 "user_agent": headers.get("User-Agent", "")}
+        entry = {
+            "site": site,
+            "method": method,
+            "path": path,
+            "status": status,
+            "time": time.time(),
+            "if_none_match": headers.get("If-None-Match") is not None,
+            "if_modified_since": headers.get("If-Modified-Since") is not None,
+            "user_agent": headers.get("User-Agent", ""),
+        }
         with self._log_lock:
             self._entries.append(entry)
 
@@ -263,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.write_config:
             srv.write_sites_toml(args.write_config)
-        print(json.dumps({"control": srv.control_url, "sites": srv.site_urls}, ensure_ascii=False), flush=True)
+        print(
+            json.dumps({"control": srv.control_url, "sites": srv.site_urls}, ensure_ascii=False), flush=True
+        )
         for name, url in srv.site_urls.items():
             print(f"{name:16} {url}/  ({srv.world.spec(name).title})", flush=True)
         print(f"{'control':16} {srv.control_url}/truth", flush=True)

@@ -14,8 +14,14 @@ from demo.text import GBK_ONLY_NAMES, REGIONS, Content, edit_repost, make_conten
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2023, 11, 28, 18, 0, 0, tzinfo=CST)
 FEED_ITEMS = 20
-FAULT_KINDS = {"404": "http", "500": "http", "slow": "timeout", "redirect": "redirect", "robots": "robots",
-               "blocked": "blocked"}
+FAULT_KINDS = {
+    "404": "http",
+    "500": "http",
+    "slow": "timeout",
+    "redirect": "redirect",
+    "robots": "robots",
+    "blocked": "blocked",
+}
 
 
 @dataclass(frozen=True)
@@ -60,57 +66,191 @@ class SiteSpec:
 
 SITES: tuple[SiteSpec, ...] = (
     SiteSpec(
-        "changchun-gov", "长春市人民政府", "吉林省/长春市", "city", "trs", "city", "www.changchun.gov.cn",
-        "2201000001", "吉ICP备05002204号", "吉公网安备 22010202000565号", "长春市人民政府办公厅",
-        (("首页", "/"), ("政务公开", "/zwgk/"), ("政务服务", "/zwfw/"), ("互动交流", "/hdjl/"),
-         ("走进长春", "/zjcc/"), ("专题专栏", "/ztzl/")),
+        "changchun-gov",
+        "长春市人民政府",
+        "吉林省/长春市",
+        "city",
+        "trs",
+        "city",
+        "www.changchun.gov.cn",
+        "2201000001",
+        "吉ICP备05002204号",
+        "吉公网安备 22010202000565号",
+        "长春市人民政府办公厅",
+        (
+            ("首页", "/"),
+            ("政务公开", "/zwgk/"),
+            ("政务服务", "/zwfw/"),
+            ("互动交流", "/hdjl/"),
+            ("走进长春", "/zjcc/"),
+            ("专题专栏", "/ztzl/"),
+        ),
         (Column("xwdt", "长春要闻", "新闻动态", 10), Column("tzgg", "通知公告", "政务公开", 3, "notice")),
-        ("listing",), 10, id_base=3239000, faults=("404", "redirect"), meetings=True,
+        ("listing",),
+        10,
+        id_base=3239000,
+        faults=("404", "redirect"),
+        meetings=True,
     ),
     SiteSpec(
-        "jilin-gov", "吉林省人民政府", "吉林省", "province", "hanweb", "province", "www.jl.gov.cn",
-        "2200000001", "吉ICP备05002216号", "吉公网安备 22010202000721号", "吉林省人民政府办公厅",
-        (("首页", "/"), ("省情", "/sq/"), ("政务公开", "/zwgk/"), ("政务服务", "/zwfw/"), ("互动交流", "/hdjl/"),
-         ("数据开放", "/sjkf/")),
+        "jilin-gov",
+        "吉林省人民政府",
+        "吉林省",
+        "province",
+        "hanweb",
+        "province",
+        "www.jl.gov.cn",
+        "2200000001",
+        "吉ICP备05002216号",
+        "吉公网安备 22010202000721号",
+        "吉林省人民政府办公厅",
+        (
+            ("首页", "/"),
+            ("省情", "/sq/"),
+            ("政务公开", "/zwgk/"),
+            ("政务服务", "/zwfw/"),
+            ("互动交流", "/hdjl/"),
+            ("数据开放", "/sjkf/"),
+        ),
         (Column("jlyw", "吉林要闻", "政务动态", 9, cid=4596),),
-        ("listing",), 15, id_base=2981000, faults=("500", "blocked"), meetings=True,
+        ("listing",),
+        15,
+        id_base=2981000,
+        faults=("500", "blocked"),
+        meetings=True,
     ),
     SiteSpec(
-        "jiutai-gov", "长春市九台区人民政府", "吉林省/长春市/九台区", "county", "ucap", "county", "www.jiutai.gov.cn",
-        "2201130001", "吉ICP备06003588号", "吉公网安备 22011302000103号", "长春市九台区人民政府办公室",
-        (("首页", "/"), ("走进九台", "/zjjt/"), ("政务公开", "/zwgk/"), ("政务服务", "/zwfw/"), ("政民互动", "/zmhd/")),
+        "jiutai-gov",
+        "长春市九台区人民政府",
+        "吉林省/长春市/九台区",
+        "county",
+        "ucap",
+        "county",
+        "www.jiutai.gov.cn",
+        "2201130001",
+        "吉ICP备06003588号",
+        "吉公网安备 22011302000103号",
+        "长春市九台区人民政府办公室",
+        (
+            ("首页", "/"),
+            ("走进九台", "/zjjt/"),
+            ("政务公开", "/zwgk/"),
+            ("政务服务", "/zwfw/"),
+            ("政民互动", "/zmhd/"),
+        ),
         (Column("zwdt", "政务动态", "新闻中心", 9),),
-        ("listing",), 10, encoding="gbk", declared="gbk", id_base=118000, faults=("robots",), disallow=("/nbgl/",),
+        ("listing",),
+        10,
+        encoding="gbk",
+        declared="gbk",
+        id_base=118000,
+        faults=("robots",),
+        disallow=("/nbgl/",),
     ),
     SiteSpec(
-        "cc-edu", "长春市教育局", "吉林省/长春市", "department", "dahan", "department", "jyj.changchun.gov.cn",
-        "2201000019", "吉ICP备05002204号-3", "吉公网安备 22010202000588号", "长春市教育局",
-        (("首页", "/"), ("机构概况", "/jggk/"), ("政务公开", "/zwgk/"), ("办事服务", "/bsfw/"), ("教育资源", "/jyzy/")),
+        "cc-edu",
+        "长春市教育局",
+        "吉林省/长春市",
+        "department",
+        "dahan",
+        "department",
+        "jyj.changchun.gov.cn",
+        "2201000019",
+        "吉ICP备05002204号-3",
+        "吉公网安备 22010202000588号",
+        "长春市教育局",
+        (
+            ("首页", "/"),
+            ("机构概况", "/jggk/"),
+            ("政务公开", "/zwgk/"),
+            ("办事服务", "/bsfw/"),
+            ("教育资源", "/jyzy/"),
+        ),
         (Column("jyxw", "教育新闻", "新闻中心", 9),),
-        ("listing",), 10, encoding="gbk", declared="utf-8", id_base=56000,
+        ("listing",),
+        10,
+        encoding="gbk",
+        declared="utf-8",
+        id_base=56000,
     ),
     SiteSpec(
-        "gov-cn", "中国政府网", "全国", "national", "govcn", "national", "www.gov.cn",
-        "bm01000001", "京ICP备05070218号", "京公网安备11010202000001号", "国务院办公厅",
-        (("首页", "/"), ("国务院", "/guowuyuan/"), ("总理", "/premier/"), ("新闻", "/xinwen/"), ("政策", "/zhengce/"),
-         ("互动", "/hudong/"), ("服务", "/fuwu/"), ("数据", "/shuju/"), ("国情", "/guoqing/")),
+        "gov-cn",
+        "中国政府网",
+        "全国",
+        "national",
+        "govcn",
+        "national",
+        "www.gov.cn",
+        "bm01000001",
+        "京ICP备05070218号",
+        "京公网安备11010202000001号",
+        "国务院办公厅",
+        (
+            ("首页", "/"),
+            ("国务院", "/guowuyuan/"),
+            ("总理", "/premier/"),
+            ("新闻", "/xinwen/"),
+            ("政策", "/zhengce/"),
+            ("互动", "/hudong/"),
+            ("服务", "/fuwu/"),
+            ("数据", "/shuju/"),
+            ("国情", "/guoqing/"),
+        ),
         (Column("yaowen", "要闻", "新闻", 8),),
-        ("listing", "feed"), 15, seconds=True, id_base=6915000,
+        ("listing", "feed"),
+        15,
+        seconds=True,
+        id_base=6915000,
     ),
     SiteSpec(
-        "jilinshi-gov", "吉林市人民政府", "吉林省/吉林市", "city", "sitemap", "jilinshi", "www.jlcity.gov.cn",
-        "2202000001", "吉ICP备05001813号", "吉公网安备 22020202000112号", "吉林市人民政府办公室",
-        (("首页", "/"), ("走进江城", "/zjjc/"), ("政务公开", "/zwgk/"), ("政务服务", "/zwfw/"), ("政民互动", "/zmhd/")),
+        "jilinshi-gov",
+        "吉林市人民政府",
+        "吉林省/吉林市",
+        "city",
+        "sitemap",
+        "jilinshi",
+        "www.jlcity.gov.cn",
+        "2202000001",
+        "吉ICP备05001813号",
+        "吉公网安备 22020202000112号",
+        "吉林市人民政府办公室",
+        (
+            ("首页", "/"),
+            ("走进江城", "/zjjc/"),
+            ("政务公开", "/zwgk/"),
+            ("政务服务", "/zwfw/"),
+            ("政民互动", "/zmhd/"),
+        ),
         (Column("jcyw", "江城要闻", "新闻中心", 8),),
-        ("sitemap",), 10, id_base=771000,
+        ("sitemap",),
+        10,
+        id_base=771000,
     ),
     SiteSpec(
-        "changchun-news", "长春新闻网", "吉林省/长春市", "city", "plain", "city", "www.changchunnews.cn",
-        "", "吉ICP备10002817号", "吉公网安备 22010202000999号", "长春新闻网",
-        (("首页", "/"), ("时政", "/news/"), ("社会", "/society/"), ("财经", "/finance/"), ("文旅", "/travel/"),
-         ("视频", "/video/")),
+        "changchun-news",
+        "长春新闻网",
+        "吉林省/长春市",
+        "city",
+        "plain",
+        "city",
+        "www.changchunnews.cn",
+        "",
+        "吉ICP备10002817号",
+        "吉公网安备 22010202000999号",
+        "长春新闻网",
+        (
+            ("首页", "/"),
+            ("时政", "/news/"),
+            ("社会", "/society/"),
+            ("财经", "/finance/"),
+            ("文旅", "/travel/"),
+            ("视频", "/video/"),
+        ),
         (Column("news", "时政要闻", "新闻", 9),),
-        ("listing",), 10, id_base=90000, faults=("slow",),
+        ("listing",),
+        10,
+        id_base=90000,
+        faults=("slow",),
     ),
 )
 
@@ -118,7 +258,20 @@ SITES: tuple[SiteSpec, ...] = (
 class Item:
     """One URL-addressable entry of a site: an article copy or a fault link."""
 
-    __slots__ = ("site", "col", "num", "ts", "kind", "origin", "fault", "target", "hidden", "quote_of", "idx", "path")
+    __slots__ = (
+        "site",
+        "col",
+        "num",
+        "ts",
+        "kind",
+        "origin",
+        "fault",
+        "target",
+        "hidden",
+        "quote_of",
+        "idx",
+        "path",
+    )
 
     def __init__(self, site: str, col: int, ts: int, kind: str = "news") -> None:
         self.site = site
@@ -263,22 +416,41 @@ class World:
         if it.origin is not None:
             base = self.content(it.origin, head_only)
             osp = self.spec(it.origin.site)
-            c = edit_repost(base, f"{self.seed}:{it.site}:{it.num}:edit", osp.title, REGIONS[osp.text_region].short)
+            c = edit_repost(
+                base, f"{self.seed}:{it.site}:{it.num}:edit", osp.title, REGIONS[osp.text_region].short
+            )
         else:
             d = datetime.fromtimestamp(it.ts, CST)
             quote = None
             if it.quote_of is not None and not head_only:
                 qc = self.content(it.quote_of)
                 quote = qc.paragraphs[min(2, len(qc.paragraphs) - 1)]
-            c = make_content(f"{self.seed}:{it.site}:{it.num}", it.kind, self.spec(it.site).text_region,
-                             (d.year, d.month, d.day), None, quote, head_only)
+            c = make_content(
+                f"{self.seed}:{it.site}:{it.num}",
+                it.kind,
+                self.spec(it.site).text_region,
+                (d.year, d.month, d.day),
+                None,
+                quote,
+                head_only,
+            )
         if it.site == "cc-edu" and (c.author is None or not any(ch in c.author for ch in "喆堃镕赟玥珺")):
             rng = random.Random(f"{self.seed}:{it.site}:{it.num}:author")
-            c = Content(c.title, c.paragraphs, c.source, rng.choice(GBK_ONLY_NAMES), c.editor, c.keywords,
-                        c.n_images, c.attachments)
+            c = Content(
+                c.title,
+                c.paragraphs,
+                c.source,
+                rng.choice(GBK_ONLY_NAMES),
+                c.editor,
+                c.keywords,
+                c.n_images,
+                c.attachments,
+            )
         return c
 
-    def media(self, it: Item, c: Content | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    def media(
+        self, it: Item, c: Content | None = None
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """(images, attachments) of an item as (path, label) pairs, paths absolute on the site."""
         c = c or self.content(it, head_only=True)
         sp = self.spec(it.site)
@@ -294,7 +466,9 @@ class World:
         for k, label in enumerate(c.attachments):
             ext = "xlsx" if label.endswith("分解表") else ("docx" if k and sp.cms == "hanweb" else "pdf")
             name = f"P0{d}{it.num}_{k + 1}.{ext}" if relative else f"{it.num}_fj{k + 1}.{ext}"
-            atts.append((f"{folder}/{name}" if relative else f"/uploadfiles/{d[:6]}/{name}", f"{label}.{ext}"))
+            atts.append(
+                (f"{folder}/{name}" if relative else f"/uploadfiles/{d[:6]}/{name}", f"{label}.{ext}")
+            )
         return imgs, atts
 
     def neighbours(self, it: Item) -> tuple[Item | None, Item | None]:
@@ -305,7 +479,7 @@ class World:
         except ValueError:
             return None, None
         prev = next((x for x in reversed(col[:i]) if x.fault is None), None)
-        nxt = next((x for x in col[i + 1:] if x.fault is None), None)
+        nxt = next((x for x in col[i + 1 :] if x.fault is None), None)
         return prev, nxt
 
     def related(self, it: Item, k: int = 5) -> list[Item]:
@@ -381,13 +555,24 @@ class World:
         c = self.content(it, head_only=not bodies)
         imgs, atts = self.media(it, c)
         return {
-            "url": b + self.item_path(it), "site": it.site, "title": c.title, "published_at": iso(it.ts),
-            "source": c.source, "author": c.author, "editor": c.editor,
+            "url": b + self.item_path(it),
+            "site": it.site,
+            "title": c.title,
+            "published_at": iso(it.ts),
+            "source": c.source,
+            "author": c.author,
+            "editor": c.editor,
             "column": self.spec(it.site).columns[it.col].name,
-            "body_text": "\n".join(c.paragraphs) if bodies else None, "story": it.story, "kind": it.kind,
-            "repost_of": (self.base(bases, it.origin.site) + self.item_path(it.origin)) if it.origin else None,
-            "images": [b + p for p, _ in imgs], "attachments": [b + p for p, _ in atts],
-            "listed_in": self.listed_in(it), "delay": self.slow_seconds if it.fault == "slow" else 0.0,
+            "body_text": "\n".join(c.paragraphs) if bodies else None,
+            "story": it.story,
+            "kind": it.kind,
+            "repost_of": (self.base(bases, it.origin.site) + self.item_path(it.origin))
+            if it.origin
+            else None,
+            "images": [b + p for p, _ in imgs],
+            "attachments": [b + p for p, _ in atts],
+            "listed_in": self.listed_in(it),
+            "delay": self.slow_seconds if it.fault == "slow" else 0.0,
         }
 
     def truth(self, bases: dict[str, str] | None = None, bodies: bool = True) -> dict:
@@ -403,11 +588,20 @@ class World:
                 sp = st.spec
                 b = self.base(bases, name)
                 sites[name] = {
-                    "title": sp.title, "base_url": b, "region": sp.region, "level": sp.level, "cms": sp.cms,
-                    "kinds": list(sp.kinds), "encoding": sp.encoding, "declared_charset": sp.declared,
-                    "sources": self.sources(name, bases), "broken": st.broken,
-                    "columns": [{"name": c.name, "url": b + self.column_path(name, i)}
-                                for i, c in enumerate(sp.columns)],
+                    "title": sp.title,
+                    "base_url": b,
+                    "region": sp.region,
+                    "level": sp.level,
+                    "cms": sp.cms,
+                    "kinds": list(sp.kinds),
+                    "encoding": sp.encoding,
+                    "declared_charset": sp.declared,
+                    "sources": self.sources(name, bases),
+                    "broken": st.broken,
+                    "columns": [
+                        {"name": c.name, "url": b + self.column_path(name, i)}
+                        for i, c in enumerate(sp.columns)
+                    ],
                     "robots_disallow": list(sp.disallow),
                     "feeds": [b + "/rss.xml", b + "/atom.xml"] if "feed" in sp.kinds else [],
                     "sitemaps": [b + "/sitemap.xml"] if "sitemap" in sp.kinds else [],
@@ -415,7 +609,9 @@ class World:
                 non_articles += [b + "/", b + "/index.html"] + [b + p for _, p in sp.nav if p != "/"]
                 for i in range(len(sp.columns)):
                     if sp.cms != "sitemap":
-                        non_articles += [b + self.column_path(name, i, p) for p in range(self.n_pages(name, i))]
+                        non_articles += [
+                            b + self.column_path(name, i, p) for p in range(self.n_pages(name, i))
+                        ]
                 for it in st.items:
                     url = b + self.item_path(it)
                     if it.is_article:
@@ -441,11 +637,25 @@ class World:
                         faults.append(f)
             for s in stories.values():
                 s["first_url"] = min(s.pop("_ts"))[2]
-            hard = [{"a": self.base(bases, a.site) + self.item_path(a), "b": self.base(bases, b_.site)
-                     + self.item_path(b_), "why": why} for a, b_, why in self.hard_negatives]
-            return {"now": iso(self.now), "seed": self.seed, "scale": self.scale, "sites": sites,
-                    "articles": articles, "stories": stories, "faults": faults, "non_articles": non_articles,
-                    "hard_negatives": hard}
+            hard = [
+                {
+                    "a": self.base(bases, a.site) + self.item_path(a),
+                    "b": self.base(bases, b_.site) + self.item_path(b_),
+                    "why": why,
+                }
+                for a, b_, why in self.hard_negatives
+            ]
+            return {
+                "now": iso(self.now),
+                "seed": self.seed,
+                "scale": self.scale,
+                "sites": sites,
+                "articles": articles,
+                "stories": stories,
+                "faults": faults,
+                "non_articles": non_articles,
+                "hard_negatives": hard,
+            }
 
     def _page_of(self, it: Item) -> int:
         """0-based list page on which an item currently appears."""
@@ -481,8 +691,15 @@ class World:
             lines = ["# Generated by demo.server for the local demo sites; do not edit.", ""]
             for name, st in self.sites.items():
                 sp = st.spec
-                lines += ["[[site]]", f"name = {_q(name)}", f"title = {_q(sp.title)}", f"region = {_q(sp.region)}",
-                          f"level = {_q(sp.level)}", 'every = "30m"', "sources = ["]
+                lines += [
+                    "[[site]]",
+                    f"name = {_q(name)}",
+                    f"title = {_q(sp.title)}",
+                    f"region = {_q(sp.region)}",
+                    f"level = {_q(sp.level)}",
+                    'every = "30m"',
+                    "sources = [",
+                ]
                 for src in self.sources(name, bases):
                     parts = ", ".join(f"{k} = {_q(v) if isinstance(v, str) else v}" for k, v in src.items())
                     lines.append(f"  {{ {parts} }},")
@@ -533,8 +750,17 @@ def build_world(seed: int = 7, scale: int = 1, slow_seconds: float = 3.0) -> Wor
 
     used: set[int] = set()
     # Reposts: a story published by one site is copied by 2–5 others hours or days later.
-    origin_sites = ["gov-cn", "gov-cn", "jilin-gov", "jilin-gov", "changchun-gov", "changchun-gov", "cc-edu",
-                    "jilinshi-gov", "jiutai-gov"]
+    origin_sites = [
+        "gov-cn",
+        "gov-cn",
+        "jilin-gov",
+        "jilin-gov",
+        "changchun-gov",
+        "changchun-gov",
+        "cc-edu",
+        "jilinshi-gov",
+        "jiutai-gov",
+    ]
     for k in range(5 * scale):
         osite = origin_sites[k % len(origin_sites)] if k < len(origin_sites) else rng.choice(origin_sites)
         origin = pick(osite, ("news", "notice", "meeting"), now - 86400, used)
@@ -550,7 +776,9 @@ def build_world(seed: int = 7, scale: int = 1, slow_seconds: float = 3.0) -> Wor
     # Hard negatives: follow-ups quoting one paragraph of an earlier story.
     for _ in range(scale):
         q = pick("changchun-gov", ("news",), now - 3 * 86400, used)
-        fu = Item("changchun-gov", 0, min(q.ts + rng.randint(86400, 10 * 86400), now - 1800) // 60 * 60, "followup")
+        fu = Item(
+            "changchun-gov", 0, min(q.ts + rng.randint(86400, 10 * 86400), now - 1800) // 60 * 60, "followup"
+        )
         fu.quote_of = q
         raw["changchun-gov"].append(fu)
         w.hard_negatives.append((q, fu, "follow-up quotes one paragraph"))
@@ -581,7 +809,9 @@ def build_world(seed: int = 7, scale: int = 1, slow_seconds: float = 3.0) -> Wor
     # Hard negatives that exist by construction: notices sharing boilerplate, meetings sharing a template.
     for name in ("changchun-gov", "jilin-gov"):
         for kind, why in (("notice", "same notice boilerplate"), ("meeting", "same meeting template")):
-            same = [it for it in w.sites[name].items if it.kind == kind and it.origin is None and it.fault is None]
+            same = [
+                it for it in w.sites[name].items if it.kind == kind and it.origin is None and it.fault is None
+            ]
             for a, b in zip(same, same[1:], strict=False):
                 w.hard_negatives.append((a, b, why))
     return w

@@ -271,7 +271,9 @@ class SiteSpider(scrapy.Spider):
             self.state.fail(response.url, "parse", "feed has no entries or is not a feed")
         urls = self._entry_urls(entries)
         self.crawler.stats.inc_value("newsmon/links_found", len(urls))
-        yield from (self._article_request(url, source) for url in self._capped(self._new_article_links(urls), source))
+        yield from (
+            self._article_request(url, source) for url in self._capped(self._new_article_links(urls), source)
+        )
 
     def _entry_urls(self, entries: list[discovery.FeedEntry]) -> list[str]:
         """Feed/sitemap entries of this site that are not home, column or navigation pages."""
@@ -303,7 +305,9 @@ class SiteSpider(scrapy.Spider):
         entries = sorted(entries, key=lambda e: e.published or "", reverse=True)  # newest first, by lastmod
         urls = self._entry_urls(entries)
         self.crawler.stats.inc_value("newsmon/links_found", len(urls))
-        yield from (self._article_request(url, source) for url in self._capped(self._new_article_links(urls), source))
+        yield from (
+            self._article_request(url, source) for url in self._capped(self._new_article_links(urls), source)
+        )
 
     def parse_child_sitemap(self, response: Response) -> Iterable[Any]:
         """A sitemap listed by a sitemap index."""
@@ -349,7 +353,10 @@ class SiteSpider(scrapy.Spider):
         # dont_filter: duplicates are already kept out by canonical URL, and without it a redirect loop
         # would end silently in Scrapy's duplicate filter instead of as a recorded failure
         return scrapy.Request(
-            url, callback=self.parse_article, errback=self.article_failed, meta={"source": source},
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            meta={"source": source},
             dont_filter=True,
         )
 

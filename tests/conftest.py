@@ -41,21 +41,29 @@ def fresh_demo() -> Iterator[Any]:
     srv.stop()
 
 
-def newsmon(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def newsmon(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     """Run the newsmon CLI in a subprocess, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "crawler.cli", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
-def crawl_sites(db: Path, config: Path, *names: str, extra: dict[str, str] | None = None,
-                refresh: bool = False) -> subprocess.CompletedProcess[str]:
+def crawl_sites(
+    db: Path, config: Path, *names: str, extra: dict[str, str] | None = None, refresh: bool = False
+) -> subprocess.CompletedProcess[str]:
     """`newsmon crawl` of the named sites (or all) with fast local settings."""
     sets = [f"--set={k}={v}" for k, v in {**DEMO_SETTINGS, **(extra or {})}.items()]
     targets = list(names) or ["--all"]
-    return newsmon("crawl", "--db", str(db), "--sites", str(config), *sets, *targets,
-                   *(["--refresh"] if refresh else []))
+    return newsmon(
+        "crawl", "--db", str(db), "--sites", str(config), *sets, *targets, *(["--refresh"] if refresh else [])
+    )
 
 
 def last_runs(db: Path) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,9 @@ from crawler.cli import main
 from tests.conftest import newsmon
 
 
-def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+def _commands(
+    group: click.Group, prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
     out = []
     for name, cmd in sorted(group.commands.items()):
         out.append(((*prefix, name), cmd))
@@ -22,7 +24,9 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tu
     return out
 
 
-@pytest.mark.parametrize(("path", "cmd"), _commands(main), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    ("path", "cmd"), _commands(main), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
 def test_every_command_has_help_with_an_example(path: tuple[str, ...], cmd: click.Command) -> None:
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
@@ -32,8 +36,9 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...], cmd: clic
 @pytest.mark.slow
 def test_sites_check_reports_fill_rates(demo_server, tmp_path: Path) -> None:
     config = demo_server.write_sites_toml(tmp_path / "sites.toml")
-    proc = newsmon("sites", "--sites", str(config), "check", "changchun-gov", "gov-cn", "--max-articles", "5",
-                   "--json")
+    proc = newsmon(
+        "sites", "--sites", str(config), "check", "changchun-gov", "gov-cn", "--max-articles", "5", "--json"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     report = {r["site"]: r for r in json.loads(proc.stdout)}
     for site in ("changchun-gov", "gov-cn"):

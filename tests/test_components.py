@@ -23,7 +23,11 @@ from spiders.site import SiteSpider, classify_failure
 RUISHU = b"""<html><head><meta charset="utf-8"><script>var $_ts=window['$_ts'];if(!$_ts)$_ts={};
 $_ts.nsd=12345;document.cookie="FSSBBIl1UgzbN7N80S="+x;location.reload();</script></head><body></body></html>"""
 ENABLE_JS = "<html><body><p>请开启JavaScript并刷新该页.</p></body></html>".encode()
-ARTICLE = ("<html><body><h1>标题</h1>" + "<p>政府工作报告提出，要坚持稳中求进工作总基调。</p>" * 40 + "</body></html>").encode()
+ARTICLE = (
+    "<html><body><h1>标题</h1>"
+    + "<p>政府工作报告提出，要坚持稳中求进工作总基调。</p>" * 40
+    + "</body></html>"
+).encode()
 
 
 def test_detect_challenge() -> None:
@@ -76,17 +80,53 @@ def test_classify_http_error() -> None:
 @pytest.mark.parametrize(
     ("stats", "reason", "status"),
     [
-        ({"newsmon/sources": 1, "newsmon/sources_ok": 1, "newsmon/list_pages": 1, "newsmon/links_found": 5},
-         "finished", "ok"),
-        ({"newsmon/sources": 1, "newsmon/sources_ok": 1, "newsmon/list_pages": 1, "newsmon/sources_unchanged": 1},
-         "finished", "ok"),
-        ({"newsmon/sources": 2, "newsmon/sources_ok": 2, "newsmon/list_pages": 2, "newsmon/links_found": 0},
-         "finished", "failed"),
-        ({"newsmon/sources": 1, "newsmon/sources_ok": 0, "newsmon/failures/blocked": 1}, "finished", "blocked"),
+        (
+            {
+                "newsmon/sources": 1,
+                "newsmon/sources_ok": 1,
+                "newsmon/list_pages": 1,
+                "newsmon/links_found": 5,
+            },
+            "finished",
+            "ok",
+        ),
+        (
+            {
+                "newsmon/sources": 1,
+                "newsmon/sources_ok": 1,
+                "newsmon/list_pages": 1,
+                "newsmon/sources_unchanged": 1,
+            },
+            "finished",
+            "ok",
+        ),
+        (
+            {
+                "newsmon/sources": 2,
+                "newsmon/sources_ok": 2,
+                "newsmon/list_pages": 2,
+                "newsmon/links_found": 0,
+            },
+            "finished",
+            "failed",
+        ),
+        (
+            {"newsmon/sources": 1, "newsmon/sources_ok": 0, "newsmon/failures/blocked": 1},
+            "finished",
+            "blocked",
+        ),
         ({"newsmon/sources": 1, "newsmon/sources_ok": 0, "newsmon/failures/http": 1}, "finished", "failed"),
         ({"newsmon/sources": 1, "newsmon/sources_ok": 1, "newsmon/links_found": 3}, "shutdown", "failed"),
-        ({"newsmon/sources": 1, "newsmon/sources_ok": 1, "newsmon/links_found": 3,
-          "newsmon/storage_error": "disk full"}, "finished", "failed"),
+        (
+            {
+                "newsmon/sources": 1,
+                "newsmon/sources_ok": 1,
+                "newsmon/links_found": 3,
+                "newsmon/storage_error": "disk full",
+            },
+            "finished",
+            "failed",
+        ),
     ],
 )
 def test_run_status(stats: dict, reason: str, status: str) -> None:

@@ -82,11 +82,18 @@ def test_same_seed_same_bytes() -> None:
     t1 = w1.truth({s: base for s in w1.sites})
     assert t1 == w2.truth({s: base for s in w2.sites})
     assert t1["articles"] != w3.truth({s: base for s in w3.sites})["articles"]
-    paths = ["/", "/col/xwdt/index.html", "/col/xwdt/index_1.html"] + [urlsplit(a["url"]).path
-                                                                       for a in site_articles(t1, "changchun-gov")]
+    paths = ["/", "/col/xwdt/index.html", "/col/xwdt/index_1.html"] + [
+        urlsplit(a["url"]).path for a in site_articles(t1, "changchun-gov")
+    ]
     for p in paths:
-        assert respond(w1, "changchun-gov", "GET", p, base).body == respond(w2, "changchun-gov", "GET", p, base).body
-    assert respond(w1, "gov-cn", "GET", "/rss.xml", base).body == respond(w2, "gov-cn", "GET", "/rss.xml", base).body
+        assert (
+            respond(w1, "changchun-gov", "GET", p, base).body
+            == respond(w2, "changchun-gov", "GET", p, base).body
+        )
+    assert (
+        respond(w1, "gov-cn", "GET", "/rss.xml", base).body
+        == respond(w2, "gov-cn", "GET", "/rss.xml", base).body
+    )
 
 
 def test_scale_1000_is_lazy_and_fast() -> None:
@@ -163,8 +170,10 @@ def test_hanweb_datastore_and_dataproxy(srv: DemoServer, truth: dict) -> None:
     links = {urljoin(base, re.search(r'href="([^"]+)"', r.text or "").group(1)) for r in records}
     assert {a["url"] for a in site_articles(truth, "jilin-gov")} <= links
     assert all(re.search(r"/art/\d{4}/\d+/\d+/art_4596_\d+\.html$", u) for u in links)
-    status, headers, body = get(base + "/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=5&perpage=15"
-                                       "&col=1&webid=1&columnid=4596")
+    status, headers, body = get(
+        base + "/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=5&perpage=15"
+        "&col=1&webid=1&columnid=4596"
+    )
     assert status == 200 and "xml" in headers["Content-Type"]
     root = ET.fromstring(body)
     assert len(root.find("recordset")) == 5  # type: ignore[arg-type]
@@ -251,7 +260,9 @@ def test_plain_site(srv: DemoServer, truth: dict) -> None:
     page1 = get(base + "/news/")[2].decode()
     m = re.search(r'<a href="([^"]+)" rel="next" class="next">下一页</a>', page1)
     assert m and m.group(1) == "?page=2"
-    found = hrefs(page1, base + "/news/") | hrefs(get(base + "/news/?page=2")[2].decode(), base + "/news/?page=2")
+    found = hrefs(page1, base + "/news/") | hrefs(
+        get(base + "/news/?page=2")[2].decode(), base + "/news/?page=2"
+    )
     arts = [a for a in site_articles(truth, "changchun-news") if not a["delay"]]
     assert {a["url"] for a in arts} <= found
     page = get(arts[0]["url"])[2].decode()
@@ -281,8 +292,10 @@ def test_every_truth_article_served(srv: DemoServer, truth: dict) -> None:
             s, h, _ = get(u)
             assert s == 200 and h["Content-Type"].startswith("application/")
     assert any(a["images"] for a in truth["articles"]) and any(a["attachments"] for a in truth["articles"])
-    assert any(a["editor"] and f"（责任编辑：{a['editor']}）" in text(truth, a["site"], get(a["url"])[2])
-               for a in truth["articles"])
+    assert any(
+        a["editor"] and f"（责任编辑：{a['editor']}）" in text(truth, a["site"], get(a["url"])[2])
+        for a in truth["articles"]
+    )
     for u in truth["non_articles"][:40]:
         assert get(u)[0] == 200, u
 
@@ -294,8 +307,9 @@ def test_every_fault_behaves(srv: DemoServer, truth: dict) -> None:
     for f in truth["faults"]:
         listed.setdefault(f["listed_on"], "")
     for url in listed:
-        listed[url] = get(url)[2].decode(truth["sites"][next(f["site"] for f in truth["faults"]
-                                                               if f["listed_on"] == url)]["encoding"])
+        listed[url] = get(url)[2].decode(
+            truth["sites"][next(f["site"] for f in truth["faults"] if f["listed_on"] == url)]["encoding"]
+        )
     for f in truth["faults"]:
         if f["kind"] != "robots":
             assert urlsplit(f["url"]).path in listed[f["listed_on"]] or "./" in listed[f["listed_on"]]
@@ -312,7 +326,9 @@ def test_every_fault_behaves(srv: DemoServer, truth: dict) -> None:
             assert "Set-Cookie" in headers
         elif f["kind"] == "robots":
             robots = get(truth["sites"][f["site"]]["base_url"] + "/robots.txt")[2].decode()
-            assert any(f"Disallow: {p}" in robots and urlsplit(f["url"]).path.startswith(p) for p in f["disallow"])
+            assert any(
+                f"Disallow: {p}" in robots and urlsplit(f["url"]).path.startswith(p) for p in f["disallow"]
+            )
             assert urlsplit(f["url"]).path in listed[f["listed_on"]]
         elif f["kind"] == "timeout":
             t0 = time.perf_counter()
@@ -354,7 +370,10 @@ def test_etag_and_304(fresh: DemoServer) -> None:
 def test_publish_moves_lists_feeds_sitemaps(fresh: DemoServer) -> None:
     before = fresh.truth()
     new = fresh.publish("changchun-gov", n=2)
-    assert len(new) == 2 and new[1]["published_at"] > new[0]["published_at"] > before["articles"][-1]["published_at"]
+    assert (
+        len(new) == 2
+        and new[1]["published_at"] > new[0]["published_at"] > before["articles"][-1]["published_at"]
+    )
     page = get(fresh.site_urls["changchun-gov"] + "/col/xwdt/index.html")[2].decode()
     top = re.findall(r'<li><a href="\./([^"]+)"', page)[:2]
     for r in new:
@@ -383,8 +402,10 @@ def test_broken_layout(fresh: DemoServer) -> None:
         assert not found & {a["url"] for a in site_articles(t, site)}
         assert "/zwgk/" in body.decode()  # navigation is still there
         fresh.set_broken(site, False)
-        assert {a["url"] for a in site_articles(t, site)} & (hrefs(get(url)[2].decode(), url) | {
-            urljoin(url, h) for h in re.findall(r'href="([^"]+)"', get(url)[2].decode())})
+        assert {a["url"] for a in site_articles(t, site)} & (
+            hrefs(get(url)[2].decode(), url)
+            | {urljoin(url, h) for h in re.findall(r'href="([^"]+)"', get(url)[2].decode())}
+        )
 
 
 def test_control_endpoints(fresh: DemoServer) -> None:
@@ -433,8 +454,13 @@ def test_robots_and_ports(srv: DemoServer) -> None:
 
 def test_cli_runs_and_stops(tmp_path: Path) -> None:
     cfg = tmp_path / "demo.toml"
-    proc = subprocess.Popen([sys.executable, "-m", "demo.server", "--seed", "7", "--write-config", str(cfg)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "demo.server", "--seed", "7", "--write-config", str(cfg)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())

@@ -147,15 +147,20 @@ def test_hanweb_dataproxy_groups() -> None:
         f'<record><![CDATA[<li><a href="/art/2023/11/{d}/art_4596_{d}.html">第{d}条新闻标题示例</a></li>]]></record>'
         for d in range(1, 16)
     )
-    page = (f'<div id="4596"><script type="text/xml"><datastore><recordset>{records}</recordset></datastore>'
-            "</script><script>var totalRecord = 40; var perPage = 5; new Jpage({target: '4596', "
-            "proxyUrl: '/module/web/jpage/dataproxy.jsp', columnid: 4596, webid: 1});</script></div>")
+    page = (
+        f'<div id="4596"><script type="text/xml"><datastore><recordset>{records}</recordset></datastore>'
+        "</script><script>var totalRecord = 40; var perPage = 5; new Jpage({target: '4596', "
+        "proxyUrl: '/module/web/jpage/dataproxy.jsp', columnid: 4596, webid: 1});</script></div>"
+    )
     col = "http://127.0.0.1:8001/col/col4596/index.html"
     nxt = d.next_pages(page, col, HOSTS)
-    assert nxt == ["http://127.0.0.1:8001/module/web/jpage/dataproxy.jsp?startrecord=16&endrecord=30&perpage=5"
-                   "&columnid=4596&col=1&webid=1"]
+    assert nxt == [
+        "http://127.0.0.1:8001/module/web/jpage/dataproxy.jsp?startrecord=16&endrecord=30&perpage=5"
+        "&columnid=4596&col=1&webid=1"
+    ]
     answer = f"<datastore><recordset>{records}</recordset><totalrecord>40</totalrecord></datastore>"
     assert d.hanweb_next(answer, nxt[0]).startswith(
-        "http://127.0.0.1:8001/module/web/jpage/dataproxy.jsp?startrecord=31&endrecord=45")
+        "http://127.0.0.1:8001/module/web/jpage/dataproxy.jsp?startrecord=31&endrecord=45"
+    )
     last = answer.replace("<totalrecord>40", "<totalrecord>30")
     assert d.hanweb_next(last, nxt[0]) is None

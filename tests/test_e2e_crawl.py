@@ -36,10 +36,27 @@ def test_scrapy_crawl_one_site(demo_server, tmp_path: Path) -> None:
     """`scrapy crawl site -a site=NAME` from the project root stores exactly that site's articles."""
     config = demo_server.write_sites_toml(tmp_path / "sites.toml")
     db = tmp_path / "one.db"
-    argv = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", "site=changchun-gov", "-a", f"sites={config}",
-            "-s", f"NEWSMON_DB={db}"] + [a for k, v in DEMO_SETTINGS.items() for a in ("-s", f"{k}={v}")]
-    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    argv = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "site",
+        "-a",
+        "site=changchun-gov",
+        "-a",
+        f"sites={config}",
+        "-s",
+        f"NEWSMON_DB={db}",
+    ] + [a for k, v in DEMO_SETTINGS.items() for a in ("-s", f"{k}={v}")]
+    proc = subprocess.run(
+        argv,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     truth = demo_server.truth()
     expected = {canonicalize_url(a["url"]) for a in truth["articles"] if a["site"] == "changchun-gov"}
@@ -51,7 +68,11 @@ def test_scrapy_crawl_one_site(demo_server, tmp_path: Path) -> None:
     run = last_runs(db)["changchun-gov"]
     assert run["status"] == "ok" and run["new_items"] == len(expected)
     kinds = {k for (k,) in conn.execute("SELECT kind FROM failures")}
-    site_faults = {f["kind"] for f in truth["faults"] if f["site"] == "changchun-gov"} & {"http", "robots", "blocked"}
+    site_faults = {f["kind"] for f in truth["faults"] if f["site"] == "changchun-gov"} & {
+        "http",
+        "robots",
+        "blocked",
+    }
     assert site_faults <= kinds
 
 
@@ -62,8 +83,10 @@ def test_incremental_runs_fetch_only_what_is_new(fresh_demo, tmp_path: Path) -> 
     once = {"NEWSMON_MAX_ATTEMPTS": "1"}  # failed articles are not retried, so a re-run touches sources only
     first = crawl_sites(db, config, extra=once)
     assert first.returncode == 0, first.stdout + first.stderr[-2000:]
-    sources = {s["name"]: len(s["sources"]) for s in json.loads(
-        newsmon("sites", "--sites", str(config), "--json").stdout)}
+    sources = {
+        s["name"]: len(s["sources"])
+        for s in json.loads(newsmon("sites", "--sites", str(config), "--json").stdout)
+    }
 
     # a deliberately slow page may still be answering the first run's timed-out request: leave it out
     slow = {urlsplit(f["url"]).path for f in fresh_demo.truth()["faults"] if f["kind"] == "timeout"}
@@ -112,8 +135,11 @@ def test_hanweb_column_beyond_the_embedded_records(tmp_path: Path) -> None:
 
     with DemoServer(build_world(seed=7, scale=8, slow_seconds=0.2)) as srv:
         config = srv.write_sites_toml(tmp_path / "sites.toml")
-        expected = {canonicalize_url(a["url"]) for a in srv.truth(bodies=False)["articles"]
-                    if a["site"] == "jilin-gov"}
+        expected = {
+            canonicalize_url(a["url"])
+            for a in srv.truth(bodies=False)["articles"]
+            if a["site"] == "jilin-gov"
+        }
         assert len(expected) > 45
         proc = crawl_sites(tmp_path / "hanweb.db", config, "jilin-gov")
         proxied = [p for _, p, _ in srv.request_log("jilin-gov") if "dataproxy.jsp" in p]

@@ -507,11 +507,21 @@ def test_enqueue_of_a_site_already_in_the_cluster_is_recorded_skipped(
     config = demo.write_sites_toml(tmp_path / "sites.toml")
     db = tmp_path / "skips.db"
     open_db(db).conn.close()
-    base = [sys.executable, "-m", "crawler.cli", "enqueue", "--redis", redis_server.url, "--sites", str(config)]
+    base = [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "enqueue",
+        "--redis",
+        redis_server.url,
+        "--sites",
+        str(config),
+    ]
     first = subprocess.run([*base, "cc-edu"], capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
-    second = subprocess.run([*base, "--record-skips", str(db), "cc-edu"], capture_output=True, text=True,
-                            timeout=60)
+    second = subprocess.run(
+        [*base, "--record-skips", str(db), "cc-edu"], capture_output=True, text=True, timeout=60
+    )
     assert second.returncode == 0 and "skipped" in second.stderr
     rows = runs(db)
     assert [(r["site"], r["status"]) for r in rows] == [("cc-edu", "skipped")]
@@ -530,8 +540,18 @@ def test_ingest_runs_keyword_watches_at_the_end_of_a_run(redis_server: Any, tmp_
     with Store(db) as store:
         save_watch(store.db, watch_from_options("振兴", all=("振兴",)))
         body = "东北全面振兴取得新进展。" * 10
-        store.save_articles([{"url": "http://127.0.0.1:9/a.html", "site": "s", "title": "振兴新闻", "body_text": body,
-                              "content_hash": content_hash(body), "published_at": "2023-11-28T09:30:00+08:00"}])
+        store.save_articles(
+            [
+                {
+                    "url": "http://127.0.0.1:9/a.html",
+                    "site": "s",
+                    "title": "振兴新闻",
+                    "body_text": body,
+                    "content_hash": content_hash(body),
+                    "published_at": "2023-11-28T09:30:00+08:00",
+                }
+            ]
+        )
     writer = Ingest(client(redis_server.url), str(db))
     try:
         writer._run_watches("s")

@@ -81,7 +81,15 @@ def check(ctx: click.Context, names: tuple[str, ...], max_articles: int, as_json
     with tempfile.TemporaryDirectory(prefix="newsmon-check-") as tmp:
         db_path = str(Path(tmp) / "check.db")
         open_db(db_path).conn.close()
-        jobs = [CrawlJob(s, db_path, path, {"CLOSESPIDER_ITEMCOUNT": max_articles, "NEWSMON_MAX_ARTICLES_PER_SOURCE": max_articles}) for s in chosen]
+        jobs = [
+            CrawlJob(
+                s,
+                db_path,
+                path,
+                {"CLOSESPIDER_ITEMCOUNT": max_articles, "NEWSMON_MAX_ARTICLES_PER_SOURCE": max_articles},
+            )
+            for s in chosen
+        ]
         run_crawls(jobs, quiet=True)
         db = open_db(db_path)
         for s in chosen:

@@ -12,7 +12,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-PARA = "<p>长春市人民政府召开常务会议，研究部署优化营商环境、推动高质量发展等重点工作，会议强调要狠抓落实。</p>"
+PARA = (
+    "<p>长春市人民政府召开常务会议，研究部署优化营商环境、推动高质量发展等重点工作，会议强调要狠抓落实。</p>"
+)
 
 
 def article(title: str, paragraphs: int = 8, extra: str = "", charset: str = "utf-8") -> str:
@@ -111,8 +113,13 @@ class HostileServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-            def send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8",
-                     headers: dict[str, str] | None = None) -> None:
+            def send(
+                self,
+                status: int,
+                body: bytes,
+                ctype: str = "text/html; charset=utf-8",
+                headers: dict[str, str] | None = None,
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -152,7 +159,9 @@ class HostileServer:
                 if path == "/elsewhere.html":
                     return self.send(200, article("别的网站").encode())
                 if path == "/a/t20231128_1004.html":
-                    return self.send(200, article("超大页面", extra="<!--" + "x" * (12 * 1024 * 1024) + "-->").encode())
+                    return self.send(
+                        200, article("超大页面", extra="<!--" + "x" * (12 * 1024 * 1024) + "-->").encode()
+                    )
                 if path == "/a/t20231128_1005.html":
                     return self.send(200, GZIP_BOMB, headers={"Content-Encoding": "gzip"})
                 if path == "/a/t20231128_1006.html":

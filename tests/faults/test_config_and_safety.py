@@ -46,7 +46,9 @@ def test_bad_config_exits_2_and_crawls_nothing(demo_server, tmp_path: Path, case
 
 def test_duplicate_site_names(tmp_path: Path) -> None:
     config = tmp_path / "sites.toml"
-    config.write_text('[[site]]\nname = "a"\nsources = [{ url = "http://127.0.0.1:9/" }]\n' * 2, encoding="utf-8")
+    config.write_text(
+        '[[site]]\nname = "a"\nsources = [{ url = "http://127.0.0.1:9/" }]\n' * 2, encoding="utf-8"
+    )
     proc = newsmon("crawl", "--all", "--sites", str(config), "--db", str(tmp_path / "n.db"))
     assert proc.returncode == 2 and "duplicate site name" in proc.stderr
 
@@ -81,19 +83,26 @@ def test_crawls_request_only_configured_hosts(tmp_path: Path) -> None:
     other = _Recorder("127.0.0.2", "")
     threading.Thread(target=other.serve_forever, daemon=True).start()
     other_base = f"http://127.0.0.2:{other.server_address[1]}"
-    links = "".join(f'<li><a href="{other_base}/a/t20231128_{i}.html">别的网站的文章标题{i}</a></li>' for i in range(5))
+    links = "".join(
+        f'<li><a href="{other_base}/a/t20231128_{i}.html">别的网站的文章标题{i}</a></li>' for i in range(5)
+    )
     links += f'<li><a href="http://127.0.0.1:{other.server_address[1]}/a/t20231128_9.html">另一个端口的文章</a></li>'
     site = _Recorder("127.0.0.1", f"<html><body><ul>{links}</ul></body></html>")
     threading.Thread(target=site.serve_forever, daemon=True).start()
     try:
         config = tmp_path / "sites.toml"
-        config.write_text('[[site]]\nname = "mine"\nsources = [{ url = '
-                          f'"http://127.0.0.1:{site.server_address[1]}/list.html" }}]\n', encoding="utf-8")
+        config.write_text(
+            '[[site]]\nname = "mine"\nsources = [{ url = '
+            f'"http://127.0.0.1:{site.server_address[1]}/list.html" }}]\n',
+            encoding="utf-8",
+        )
         proc = crawl_sites(tmp_path / "n.db", config)
         assert other.seen == []
         assert set(site.seen) <= {"/robots.txt", "/list.html"}
         assert proc.returncode == 1  # no article links of its own: a failed run, said clearly
-        status, reason = sqlite3.connect(tmp_path / "n.db").execute("SELECT status, reason FROM runs").fetchone()
+        status, reason = (
+            sqlite3.connect(tmp_path / "n.db").execute("SELECT status, reason FROM runs").fetchone()
+        )
         assert status == "failed" and "no article links" in reason
     finally:
         for s in (other, site):
@@ -102,8 +111,10 @@ def test_crawls_request_only_configured_hosts(tmp_path: Path) -> None:
 
 
 @settings(max_examples=300)
-@given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2099, 12, 31)),
-       st.sampled_from(["%Y-%m-%d %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M"]))
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2099, 12, 31)),
+    st.sampled_from(["%Y-%m-%d %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M"]),
+)
 def test_date_parsing_roundtrip(dt: datetime, fmt: str) -> None:
     text = dt.strftime(fmt)
     got = parse_date(text)

@@ -21,8 +21,9 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 def tmpfs(path: Path, size: str) -> Iterator[Path]:
     """A small RAM file system of its own (root only); skipped where mounting is not allowed."""
     path.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
     try:
@@ -39,9 +40,11 @@ def test_corrupt_database(demo_server, tmp_path: Path) -> None:
     config = demo_server.write_sites_toml(tmp_path / "sites.toml")
     db = tmp_path / "news.db"
     db.write_bytes(b"SQLite format 3\x00" + b"\x13" * 8000)
-    for args in (("crawl", "--db", str(db), "--sites", str(config), "cc-edu"),
-                 ("export", "--db", str(db), "--format", "csv"),
-                 ("runs", "--db", str(db))):
+    for args in (
+        ("crawl", "--db", str(db), "--sites", str(config), "cc-edu"),
+        ("export", "--db", str(db), "--format", "csv"),
+        ("runs", "--db", str(db)),
+    ):
         proc = newsmon(*args)
         assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
         assert "not a valid SQLite database" in proc.stderr

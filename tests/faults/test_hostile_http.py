@@ -24,9 +24,16 @@ def test_hostile_site(tmp_path: Path) -> None:
         db = tmp_path / "hostile.db"
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.monotonic()
-        proc = crawl_sites(db, config, extra={"DOWNLOAD_TIMEOUT": "3", "RETRY_TIMES": "0",
-                                              "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-                                              "NEWSMON_MAX_ARTICLES_PER_SOURCE": str(CAP)})
+        proc = crawl_sites(
+            db,
+            config,
+            extra={
+                "DOWNLOAD_TIMEOUT": "3",
+                "RETRY_TIMES": "0",
+                "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+                "NEWSMON_MAX_ARTICLES_PER_SOURCE": str(CAP),
+            },
+        )
         elapsed = time.monotonic() - t0
         peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
         requests = list(srv.requests)

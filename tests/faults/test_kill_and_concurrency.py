@@ -32,7 +32,18 @@ def _expected(srv) -> set[str]:
 
 def _crawl_cmd(db: Path, config: Path, *extra: str) -> list[str]:
     sets = [f"--set={k}={v}" for k, v in DEMO_SETTINGS.items()]
-    return [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--sites", str(config), *sets, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "crawl",
+        "--db",
+        str(db),
+        "--sites",
+        str(config),
+        *sets,
+        *extra,
+    ]
 
 
 def test_sigkill_mid_write_many_times(tmp_path: Path) -> None:
@@ -48,12 +59,19 @@ def test_sigkill_mid_write_many_times(tmp_path: Path) -> None:
         expected = _expected(srv)
         kills = 0
         for _ in range(6):
-            proc = subprocess.Popen(_crawl_cmd(db, config, "--all", "--set=NEWSMON_BATCH_SIZE=3", "--parallel=2"),
-                                    cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(
+                _crawl_cmd(db, config, "--all", "--set=NEWSMON_BATCH_SIZE=3", "--parallel=2"),
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             deadline = time.monotonic() + 20
             victims: list[psutil.Process] = []
             while time.monotonic() < deadline and proc.poll() is None and not victims:
-                victims = [c for c in psutil.Process(proc.pid).children() if "scrapy" in " ".join(c.cmdline())]
+                victims = [
+                    c for c in psutil.Process(proc.pid).children() if "scrapy" in " ".join(c.cmdline())
+                ]
             time.sleep(rng.uniform(0.3, 2.0))  # a random moment in the crawl, not a wait for a condition
             for v in victims:
                 try:
@@ -65,14 +83,18 @@ def test_sigkill_mid_write_many_times(tmp_path: Path) -> None:
             assert "Traceback" not in err, err[-2000:]
             conn = sqlite3.connect(db)
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            assert conn.execute(
-                "SELECT count(*) FROM articles WHERE title IS NULL OR (body_text IS NULL AND duplicate_of IS NULL)"
-            ).fetchone()[0] == 0
+            assert (
+                conn.execute(
+                    "SELECT count(*) FROM articles WHERE title IS NULL OR (body_text IS NULL AND duplicate_of IS NULL)"
+                ).fetchone()[0]
+                == 0
+            )
             assert conn.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0] == 0
             conn.close()
         assert kills >= 3
-        final = subprocess.run(_crawl_cmd(db, config, "--all"), cwd=ROOT, capture_output=True, text=True,
-                               timeout=300)
+        final = subprocess.run(
+            _crawl_cmd(db, config, "--all"), cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
         assert final.returncode == 0, final.stdout + final.stderr[-2000:]
     conn = sqlite3.connect(db)
     stored = [u for (u,) in conn.execute("SELECT url FROM articles")]
@@ -103,8 +125,13 @@ def test_six_crawls_with_datasette_and_export_reading(tmp_path: Path) -> None:
 
         open_db(db).conn.close()
         port = _free_port()
-        serve = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
-                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         stop = threading.Event()
         errors: list[str] = []
         reads = {"datasette": 0, "export": 0}
@@ -112,7 +139,9 @@ def test_six_crawls_with_datasette_and_export_reading(tmp_path: Path) -> None:
         def read_datasette() -> None:
             while not stop.is_set():
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/busy/articles.json?_size=50", timeout=10) as r:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/busy/articles.json?_size=50", timeout=10
+                    ) as r:
                         json.load(r)
                         reads["datasette"] += 1
                 except OSError:
@@ -120,8 +149,22 @@ def test_six_crawls_with_datasette_and_export_reading(tmp_path: Path) -> None:
 
         def export_loop() -> None:
             while not stop.is_set():
-                p = subprocess.run([sys.executable, "-m", "crawler.cli", "export", "--db", str(db), "--format",
-                                    "jsonl", "--all-copies"], cwd=ROOT, capture_output=True, text=True)
+                p = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "crawler.cli",
+                        "export",
+                        "--db",
+                        str(db),
+                        "--format",
+                        "jsonl",
+                        "--all-copies",
+                    ],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                )
                 if p.returncode != 0 or "locked" in p.stderr:
                     errors.append(p.stderr[-500:])
                 reads["export"] += 1
