@@ -149,3 +149,73 @@ def test_hanweb_column_beyond_the_embedded_records(tmp_path: Path) -> None:
     faults = {canonicalize_url(f["url"]) for f in srv.truth(bodies=False)["faults"]}
     assert stored == expected - faults
     assert proxied
+
+
+def test_every_article_is_found_through_each_source_kind_that_lists_it(demo_server, tmp_path: Path) -> None:
+    """Each configured source crawled alone finds every article its kind lists (listing, feed, sitemap)."""
+    from crawler.sites import load_sites
+
+    truth = demo_server.truth(bodies=False)
+    not_stored = {canonicalize_url(f["url"]) for f in truth["faults"]}
+    sites = load_sites(demo_server.write_sites_toml(tmp_path / "all.toml"))
+    kinds_seen = set()
+    for site in sites:
+        for kind in sorted({s.kind for s in site.sources}):
+            # every source of this kind (a site may have two columns), and nothing else
+            lines = ", ".join(
+                f'{{ kind = "{s.kind}", url = "{s.url}", max_pages = {s.max_pages} }}'
+                for s in site.sources
+                if s.kind == kind
+            )
+            config = tmp_path / f"{site.name}-{kind}.toml"
+            config.write_text(f'[[site]]\nname = "{site.name}"\nsources = [{lines}]\n', encoding="utf-8")
+            db = tmp_path / f"{site.name}-{kind}.db"
+            proc = crawl_sites(db, config)
+            assert proc.returncode == 0, (site.name, kind, proc.stdout)
+            stored = {u for (u,) in sqlite3.connect(db).execute("SELECT url FROM articles")}
+            want = {
+                canonicalize_url(a["url"])
+                for a in truth["articles"]
+                if a["site"] == site.name and kind in a["listed_in"]
+            } - not_stored
+            assert want and want <= stored, (site.name, kind, sorted(want - stored)[:5])
+            kinds_seen.add(kind)
+    assert kinds_seen == {"listing", "feed", "sitemap"}
+
+
+def test_adhoc_urls_detect_the_source_kind(demo_server, tmp_path: Path) -> None:
+    """`newsmon crawl URL…` without a config: a column page and an RSS feed, kinds detected from the response."""
+    base = demo_server.site_urls["gov-cn"]
+    db = tmp_path / "adhoc.db"
+    sets = [f"--set={k}={v}" for k, v in DEMO_SETTINGS.items()]
+    proc = newsmon(
+        "crawl",
+        "--db",
+        str(db),
+        *sets,
+        f"{base}/rss.xml",
+        f"{demo_server.site_urls['cc-edu']}/jyxw/index.shtml",
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    stats = last_runs(db)["adhoc"]["stats"]
+    assert stats["newsmon/detected/feed"] == 1 and stats["newsmon/detected/listing"] == 1
+    truth = demo_server.truth(bodies=False)
+    stored = {u for (u,) in sqlite3.connect(db).execute("SELECT url FROM articles")}
+    feed_items = {canonicalize_url(a["url"]) for a in truth["articles"] if "feed" in a["listed_in"]}
+    assert feed_items <= stored
+
+
+def test_refresh_fetches_known_articles_again(fresh_demo, tmp_path: Path) -> None:
+    """--refresh asks for known articles again; unchanged ones stay as they are (no new version)."""
+    config = fresh_demo.write_sites_toml(tmp_path / "sites.toml")
+    db = tmp_path / "refresh.db"
+    assert crawl_sites(db, config, "cc-edu").returncode == 0
+    fresh_demo.reset_log()
+    proc = crawl_sites(db, config, "cc-edu", refresh=True)
+    assert proc.returncode == 0, proc.stdout
+    fetched = [p for _, p, _ in fresh_demo.request_log("cc-edu") if "/jyxw/2" in p]
+    stored = sqlite3.connect(db).execute("SELECT count(*) FROM articles WHERE site = 'cc-edu'").fetchone()[0]
+    assert len(fetched) == stored
+    run = last_runs(db)["cc-edu"]
+    assert run["new_items"] == 0 and run["stats"].get("newsmon/items/unchanged") == stored
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM article_versions").fetchone()[0] == 0
