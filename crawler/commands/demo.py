@@ -191,7 +191,7 @@ def _print_summary(s: dict[str, Any], db_path: str) -> None:
     for key in ("missing", "extra", "fields_wrong", "faults_missed", "runs_not_ok"):
         for item in s["details"][key][:5]:
             click.echo(f"  {key}: {item}")
-    click.echo(f"browse: datasette {db_path}   export: newsmon export --db {db_path} --format csv")
+    click.echo(f"browse: newsmon serve --db {db_path}   export: newsmon export --db {db_path} -o stories.csv")
 
 
 COMMANDS = [demo]
