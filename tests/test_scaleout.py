@@ -110,6 +110,23 @@ def pages_by_worker(url: str) -> dict[str, int]:
     return {k.decode(): int(v) for k, v in c.server.hgetall(c.keys.worker_stats).items()}
 
 
+def enqueue_all_and_wait(url: str, config: Path) -> subprocess.Popen[str]:
+    """`newsmon enqueue --all --wait` in the background (ends when every run is recorded)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "enqueue",
+        "--redis",
+        url,
+        "--sites",
+        str(config),
+        "--all",
+        "--wait",
+    ]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
 def wait_runs_done(url: str, n_runs: int, timeout: float = 120) -> None:
     """Until the ingest writer has recorded the end of every queued run."""
     from crawler.distributed.localcluster import wait_for
@@ -237,23 +254,7 @@ def test_worker_killed_mid_crawl_loses_no_request(
         cluster.start_ingest()
         for i in range(3):
             cluster.start_worker(f"w{i}")
-        waiter = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "crawler.cli",
-                "enqueue",
-                "--redis",
-                redis_server.url,
-                "--sites",
-                str(config),
-                "--all",
-                "--wait",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        waiter = enqueue_all_and_wait(redis_server.url, config)
         c = client(redis_server.url)
         victim = "w1"
         wait_for(
@@ -334,23 +335,7 @@ def test_redis_restart_mid_crawl(demo: Any, cluster_factory: Any, redis_server: 
     cluster.start_ingest()
     for i in range(3):
         cluster.start_worker(f"w{i}")
-    waiter = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crawler.cli",
-            "enqueue",
-            "--redis",
-            redis_server.url,
-            "--sites",
-            str(config),
-            "--all",
-            "--wait",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    waiter = enqueue_all_and_wait(redis_server.url, config)
     c = client(redis_server.url)
     wait_for(lambda: sum(pages_by_worker(redis_server.url).values()) >= 20, 60, "the crawl to be under way")
     assert (
