@@ -26,27 +26,40 @@ COUNT_KEYS = {
 
 def run_status(stats: Mapping[str, Any], reason: str) -> tuple[str, str]:
     """Decide a run's status and a human reason from its Scrapy stats and finish reason."""
-    sources = int(stats.get("newsmon/sources", 0))
-    sources_ok = int(stats.get("newsmon/sources_ok", 0))
-    unchanged = int(stats.get("newsmon/sources_unchanged", 0))
-    blocked = int(stats.get("newsmon/failures/blocked", 0))
-    links = int(stats.get("newsmon/links_found", 0))
-    fetched_lists = int(stats.get("newsmon/list_pages", 0)) - unchanged
+
+    def n(key: str) -> int:
+        return int(stats.get(key, 0) or 0)
+
+    sources, sources_ok, unchanged = (
+        n("newsmon/sources"),
+        n("newsmon/sources_ok"),
+        n("newsmon/sources_unchanged"),
+    )
+    blocked, links = n("newsmon/failures/blocked"), n("newsmon/links_found")
+    fetched_lists = n("newsmon/list_pages") - unchanged
+    requested, extracted = n("newsmon/article_requests"), n("newsmon/articles_extracted")
+    art_failed, art_blocked = n("newsmon/article_failures"), n("newsmon/article_failures/blocked")
+    pages, parse_failures = n("newsmon/article_pages"), n("newsmon/failures/parse")
     if reason == "shutdown":
         return "failed", "shutdown: stopped before the crawl finished"
     if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
         return "failed", f"crawl ended early: {reason}"
     if stats.get("newsmon/storage_error"):
         return "failed", f"storage error: {stats['newsmon/storage_error']}"
-    if sources and blocked and sources_ok == 0:
+    if sources == 0:
+        return "failed", "no source was requested"
+    if blocked and sources_ok == 0:
         return "blocked", f"{blocked} anti-bot challenge page(s); no source could be read"
-    if sources and sources_ok == 0:
+    if sources_ok == 0:
         return "failed", "no source could be fetched"
-    if sources and fetched_lists > 0 and links == 0 and unchanged < sources:
+    if fetched_lists > 0 and links == 0 and unchanged < sources:
         return "failed", "no article links found on any source (site layout changed?)"
-    extraction_errors = int(stats.get("newsmon/failures/parse", 0))
-    if extraction_errors and not int(stats.get("newsmon/articles_extracted", 0)):
-        return "failed", f"{extraction_errors} page(s) could not be extracted and none could"
+    if requested and not extracted and art_failed >= requested:
+        if art_blocked == art_failed:
+            return "blocked", f"all {requested} article request(s) met an anti-bot challenge"
+        return "failed", f"all {requested} article request(s) failed"
+    if pages >= 3 and not extracted and parse_failures >= pages:
+        return "failed", f"none of {pages} article pages could be extracted (page layout changed?)"
     return "ok", reason
 
 
@@ -80,12 +93,13 @@ class RunRecorder:
         if store is None:
             return
         try:
+            # the run row first: whatever follows (validators, alerts) must not leave it `running`
+            store.finish_run(self.state.run_id or 0, status, reason=why, counts=counts, stats=stats)
+            logger.info("run %s finished: %s (%s) %s", self.state.run_id, status, why, counts)
             save = getattr(spider, "save_validators", None)
             if save is not None and status == "ok":
                 save(reason)
             self._run_watches(spider, store)
-            store.finish_run(self.state.run_id or 0, status, reason=why, counts=counts, stats=stats)
-            logger.info("run %s finished: %s (%s) %s", self.state.run_id, status, why, counts)
         except StorageError as exc:
             logger.error("could not record the end of run %s: %s", self.state.run_id, exc)
         finally:

@@ -103,8 +103,10 @@ class StorePipeline:
         stats = self.crawler.stats
         try:
             outcomes = store.save_articles(batch, self.state.run_id)
-        except StorageError as exc:
-            stats.set_value("newsmon/storage_error", str(exc))
+        except Exception as exc:  # StorageError, or a bug in story assignment: the batch was rolled back
+            if not isinstance(exc, StorageError):
+                logger.exception("storing a batch of %d articles failed", len(batch))
+            stats.set_value("newsmon/storage_error", f"{type(exc).__name__}: {exc}")
             logger.error("%s; closing the crawl", exc)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
             raise DropItem(str(exc)) from exc

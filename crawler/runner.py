@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -45,6 +45,7 @@ class CrawlResult:
     returncode: int
     seconds: float
     pid: int
+    started_at: str = ""  # ISO UTC, just before the process started
 
 
 def site_settings(site: Site) -> dict[str, str | int | float]:
@@ -105,7 +106,7 @@ def run_crawls(
     """Run jobs with at most `parallel` subprocesses at once (default: CPU count); wait for all."""
     parallel = parallel or os.cpu_count() or 2
     queue = list(jobs)
-    running: dict[subprocess.Popen[bytes], tuple[CrawlJob, float]] = {}
+    running: dict[subprocess.Popen[bytes], tuple[CrawlJob, float, str]] = {}
     results: list[CrawlResult] = []
     out = subprocess.DEVNULL if quiet else None
     previous = None
@@ -116,7 +117,8 @@ def run_crawls(
         while queue or running:
             while queue and len(running) < parallel:
                 job = queue.pop(0)
-                running[start_crawl(job, stdout=out, stderr=out)] = (job, time.monotonic())
+                started = datetime.now(UTC).replace(microsecond=0).isoformat()
+                running[start_crawl(job, stdout=out, stderr=out)] = (job, time.monotonic(), started)
             finished = [p for p in running if p.poll() is not None]
             if not finished:
                 if on_tick:
@@ -124,8 +126,8 @@ def run_crawls(
                 time.sleep(0.05)
                 continue
             for proc in finished:
-                job, t0 = running.pop(proc)
-                result = CrawlResult(job.site.name, proc.returncode, time.monotonic() - t0, proc.pid)
+                job, t0, started = running.pop(proc)
+                result = CrawlResult(job.site.name, proc.returncode, time.monotonic() - t0, proc.pid, started)
                 results.append(result)
                 if on_done:
                     on_done(result)

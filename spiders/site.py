@@ -26,10 +26,12 @@ from crawler.items import article_item
 from crawler.middlewares import ChallengeBlocked
 from crawler.runstate import RunState, get_run_state
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
+from storage.db import StorageError
 
 logger = logging.getLogger(__name__)
 
 CONDITIONAL_STATUSES = [304]
+PERMANENT_HTTP = frozenset({400, 404, 410, 451})
 
 
 def classify_failure(failure: Failure) -> tuple[str, int | None, str]:
@@ -117,6 +119,8 @@ class SiteSpider(scrapy.Spider):
         self.source_failures: dict[str, int] = {}
         self.validators: dict[str, tuple[str, str | None, str | None, int]] = {}
         self.completed_sources: set[str] = set()
+        self.source_states: dict[str, dict[str, Any]] = {}
+        self.unchanged_sources: set[str] = set()
         self.requested: dict[str, int] = {}
         self.capped_sources: set[str] = set()
 
@@ -171,24 +175,16 @@ class SiteSpider(scrapy.Spider):
         """One conditional request per configured source."""
         assert self.site is not None
         store = self.state.open(self.site.name)
-        store.upsert_sites(
-            [
-                {
-                    "name": self.site.name,
-                    "title": self.site.title,
-                    "region": self.site.region,
-                    "level": self.site.level,
-                    "config_hash": self.site.config_hash,
-                    "config": dict(self.site.raw),
-                }
-            ]
-        )
+        try:
+            self._record_site_and_open_sources(store)
+        except StorageError as exc:
+            logger.error("%s", exc)
+            self.crawler.stats.set_value("newsmon/storage_error", str(exc))
+            return
         for source in self.site.sources:
             self.crawler.stats.inc_value("newsmon/sources")
             headers = {}
-            known = store.source_state(source.url)
-            if known is not None:
-                self.completed_sources.add(source.url)
+            known = self.source_states.get(source.url)
             if known and not self.refresh:
                 if known.get("etag"):
                     headers["If-None-Match"] = known["etag"]
@@ -212,6 +208,7 @@ class SiteSpider(scrapy.Spider):
         stats.inc_value("newsmon/list_pages")
         if response.status == 304:
             stats.inc_value("newsmon/sources_unchanged")
+            self.unchanged_sources.add(source.url)
             return
         self.validators[source.url] = (
             self.site_name,
@@ -243,7 +240,7 @@ class SiteSpider(scrapy.Spider):
         yield from (self._article_request(url, source) for url in self._capped(new, source))
         if page + 1 >= source.max_pages:
             return
-        if self._can_stop_early(source, links, new):
+        if self._can_stop_early(source, links):
             self.crawler.stats.inc_value("newsmon/early_stops")
             return
         for url in discovery.next_pages(text, response.url, self.hosts)[:1]:
@@ -254,16 +251,47 @@ class SiteSpider(scrapy.Spider):
                 meta={"source": source, "page": page + 1},
             )
 
-    def _can_stop_early(self, source: Source, links: list[discovery.Link], new: list[str]) -> bool:
+    def _record_site_and_open_sources(self, store: Any) -> None:
+        """Record the site; read each source's state, then clear its `complete` mark until this run ends well.
+
+        A run that dies, fails a fetch or is cut short leaves the mark cleared, so the next run walks the
+        source to its end instead of trusting an early stop.
+        """
+        assert self.site is not None
+        site = self.site
+        store.upsert_sites(
+            [
+                {
+                    "name": site.name,
+                    "title": site.title,
+                    "region": site.region,
+                    "level": site.level,
+                    "config_hash": site.config_hash,
+                    "config": dict(site.raw),
+                }
+            ]
+        )
+        for source in site.sources:
+            state = store.source_state(source.url)
+            if state is not None:
+                self.source_states[source.url] = state
+                if state.get("complete"):
+                    self.completed_sources.add(source.url)
+        clear = getattr(store, "set_sources_complete", None)  # cluster mode keeps its own marks
+        if clear is not None:
+            clear([src.url for src in site.sources], False)
+
+    def _can_stop_early(self, source: Source, links: list[discovery.Link]) -> bool:
         """Stop paging when the page's last (oldest) entry is already known.
 
         Government columns list newest first, so once the oldest entry of a page is known the following
         pages hold nothing new; pinned items at the top do not matter. Only trusted when an earlier run
         walked this source to the end, so a crawl killed half-way is completed by the next one.
         """
-        if self.refresh or not links or source.url not in self.completed_sources:
+        if self.refresh or not links or source.url not in self.completed_sources or self.state.store is None:
             return False
-        return links[-1].url not in new
+        oldest = canonicalize_url(links[-1].url, self.host_aliases)
+        return bool(self.state.store.known_urls([oldest]))  # stored, not merely scheduled by another source
 
     def _feed(self, response: Response, source: Source) -> Iterable[Any]:
         entries = discovery.parse_feed(response.body, response.url)
@@ -334,9 +362,9 @@ class SiteSpider(scrapy.Spider):
 
     def _given_up(self, failures: int, kind: str, status: int | None) -> bool:
         """Whether an article that failed before should not be requested again."""
-        if kind == "robots" or (kind == "http" and status is not None and status < 500):
-            return True  # forbidden or gone: asking again changes nothing
-        return failures >= self.max_attempts
+        if kind == "robots" or (kind == "http" and status in PERMANENT_HTTP):
+            return True  # forbidden by robots.txt or gone: asking again changes nothing
+        return failures >= self.max_attempts  # 5xx, 403, 408, 429, timeouts, challenges: a few more runs
 
     def _capped(self, urls: list[str], source: Source) -> list[str]:
         """At most NEWSMON_MAX_ARTICLES_PER_SOURCE new articles per source and run; the rest wait for the
@@ -350,6 +378,7 @@ class SiteSpider(scrapy.Spider):
         return urls
 
     def _article_request(self, url: str, source: Source) -> scrapy.Request:
+        self.crawler.stats.inc_value("newsmon/article_requests")
         # dont_filter: duplicates are already kept out by canonical URL, and without it a redirect loop
         # would end silently in Scrapy's duplicate filter instead of as a recorded failure
         return scrapy.Request(
@@ -364,6 +393,8 @@ class SiteSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterable[Any]:
         """Extract one article page into an item (or record why it is not one)."""
         assert self.site is not None
+        self.crawler.stats.inc_value("newsmon/article_pages")
+        asked = _asked_url(response.request) if response.request is not None else response.url
         redirects = response.meta.get("redirect_urls") or []
         if redirects and not discovery.same_site(response.url, self.hosts):
             self.state.fail(redirects[0], "offsite-redirect", f"redirected off the site to {response.url}")
@@ -372,7 +403,7 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsmon/redirects_other_host")
             logger.info("redirected to another host of the site: %s -> %s", redirects[0], response.url)
         if not isinstance(response, scrapy.http.TextResponse) and response.body.lstrip()[:1] != b"<":
-            self.state.fail(response.url, "parse", f"not an HTML page ({_header(response, 'Content-Type')})")
+            self.state.fail(asked, "parse", f"not an HTML page ({_header(response, 'Content-Type')})")
             return
         try:
             art = extract_article(
@@ -380,20 +411,24 @@ class SiteSpider(scrapy.Spider):
             )
         except Exception as exc:  # extraction must never kill the crawl; record and go on
             logger.exception("extraction failed for %s", response.url)
-            self.state.fail(response.url, "parse", f"{type(exc).__name__}: {exc}")
+            self.state.fail(asked, "parse", f"{type(exc).__name__}: {exc}")
             return
         for warning in art.warnings:
             self.crawler.stats.inc_value("newsmon/extract_warnings")
             logger.warning("%s: %s", response.url, warning)
         if not art.is_article:
-            self.state.fail(response.url, "parse", f"no article: {art.reason}")
+            self.state.fail(asked, "parse", f"no article: {art.reason}")
             return
         self.crawler.stats.inc_value("newsmon/articles_extracted")
         if redirects and self.state.store is not None:
             final = canonicalize_url(response.url, self.host_aliases)
             for url in redirects:
                 if canonicalize_url(url, self.host_aliases) != final:
-                    self.state.store.save_redirect(canonicalize_url(url, self.host_aliases), final)
+                    try:
+                        self.state.store.save_redirect(canonicalize_url(url, self.host_aliases), final)
+                    except StorageError as exc:  # only an optimisation: the article itself still goes on
+                        logger.error("%s", exc)
+                        self.crawler.stats.set_value("newsmon/storage_error", str(exc))
         data = art.to_dict()
         yield article_item(
             url=response.url,
@@ -435,6 +470,8 @@ class SiteSpider(scrapy.Spider):
         url = _asked_url(request)
         if url != request.url:
             detail += f" (after redirects, at {request.url})"
+        self.crawler.stats.inc_value("newsmon/article_failures")
+        self.crawler.stats.inc_value(f"newsmon/article_failures/{kind}")
         self.state.fail(url, kind, detail, status)
         attempts = self.state.store.failed_attempts([url]) if self.state.store else {}
         if not self._given_up(*attempts.get(url, (1, kind, status))):
@@ -449,4 +486,13 @@ class SiteSpider(scrapy.Spider):
         for url, (site, etag, modified, status) in self.validators.items():
             if self.source_failures.get(url) or url in self.capped_sources:
                 continue
-            store.save_source_state(url, site, etag, modified, status)
+            store.save_source_state(url, site, etag, modified, status, complete=True)
+        # an unchanged (304) source is as complete as its last walk was
+        still = [
+            u
+            for u in self.unchanged_sources
+            if u in self.completed_sources and not self.source_failures.get(u)
+        ]
+        setter = getattr(store, "set_sources_complete", None)
+        if still and setter is not None:
+            setter(still, True)

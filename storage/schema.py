@@ -207,3 +207,9 @@ def m005_watches(db: sqlite_utils.Database) -> None:
     db.execute(
         "INSERT OR IGNORE INTO watch_state (name, value) SELECT 'cursor', coalesce(max(id), 0) FROM articles"
     )
+
+
+@MIGRATIONS()
+def m006_source_complete(db: sqlite_utils.Database) -> None:
+    """source_state.complete: the last run walked this source to its end (early stop may be trusted)."""
+    db.execute("ALTER TABLE source_state ADD COLUMN complete INTEGER NOT NULL DEFAULT 0")

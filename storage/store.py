@@ -257,25 +257,37 @@ class Store:
 
     # -- list-page validators -----------------------------------------------------------------
     def source_state(self, url: str) -> dict[str, Any] | None:
-        """Stored ETag/Last-Modified for a list page, feed or sitemap."""
+        """Stored ETag/Last-Modified of a list page, feed or sitemap, and whether its last walk was complete."""
+        keys = ("etag", "last_modified", "last_status", "last_fetched_at", "complete")
         row = self.db.conn.execute(
-            "SELECT etag, last_modified, last_status, last_fetched_at FROM source_state WHERE url = ?", (url,)
+            f"SELECT {', '.join(keys)} FROM source_state WHERE url = ?", (url,)
         ).fetchone()
-        if row is None:
-            return None
-        return dict(zip(("etag", "last_modified", "last_status", "last_fetched_at"), row, strict=True))
+        return None if row is None else dict(zip(keys, row, strict=True))
 
     def save_source_state(
-        self, url: str, site: str, etag: str | None, last_modified: str | None, status: int
+        self,
+        url: str,
+        site: str,
+        etag: str | None,
+        last_modified: str | None,
+        status: int,
+        complete: bool = True,
     ) -> None:
         """Remember validators of a list page for the next run's conditional request."""
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO source_state (url, site, etag, last_modified, last_status, last_fetched_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
+                "INSERT INTO source_state (url, site, etag, last_modified, last_status, last_fetched_at, complete) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
                 "last_modified = excluded.last_modified, last_status = excluded.last_status, "
-                "last_fetched_at = excluded.last_fetched_at",
-                (url, site, etag, last_modified, status, utcnow()),
+                "last_fetched_at = excluded.last_fetched_at, complete = excluded.complete",
+                (url, site, etag, last_modified, status, utcnow(), int(complete)),
+            )
+
+    def set_sources_complete(self, urls: Sequence[str], complete: bool) -> None:
+        """Mark sources as walked to their end (or not): a run clears the mark when it starts."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE source_state SET complete = ? WHERE url = ?", [(int(complete), u) for u in urls]
             )
 
     # -- scheduler bookkeeping (used by scheduler.py and `newsmon runs/health`) ---------------

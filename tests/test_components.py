@@ -127,6 +127,55 @@ def test_classify_http_error() -> None:
             "finished",
             "failed",
         ),
+        ({}, "finished", "failed"),  # start() failed before any source was requested
+        (
+            {
+                "newsmon/sources": 1,
+                "newsmon/sources_ok": 1,
+                "newsmon/links_found": 5,
+                "newsmon/article_requests": 5,
+                "newsmon/article_failures": 5,
+                "newsmon/article_failures/blocked": 5,
+            },
+            "finished",
+            "blocked",
+        ),
+        (
+            {
+                "newsmon/sources": 1,
+                "newsmon/sources_ok": 1,
+                "newsmon/links_found": 5,
+                "newsmon/article_requests": 5,
+                "newsmon/article_failures": 5,
+                "newsmon/article_failures/http": 5,
+            },
+            "finished",
+            "failed",
+        ),
+        (  # one link that is not an article: a healthy run
+            {
+                "newsmon/sources": 1,
+                "newsmon/sources_ok": 1,
+                "newsmon/links_found": 1,
+                "newsmon/article_requests": 1,
+                "newsmon/article_pages": 1,
+                "newsmon/failures/parse": 1,
+            },
+            "finished",
+            "ok",
+        ),
+        (
+            {
+                "newsmon/sources": 1,
+                "newsmon/sources_ok": 1,
+                "newsmon/links_found": 4,
+                "newsmon/article_requests": 4,
+                "newsmon/article_pages": 4,
+                "newsmon/failures/parse": 4,
+            },
+            "finished",
+            "failed",
+        ),
     ],
 )
 def test_run_status(stats: dict, reason: str, status: str) -> None:
@@ -175,3 +224,23 @@ def test_fingerprint_and_store_batches(tmp_path: Path) -> None:
     store_pipe.close_spider()
     assert store.db["articles"].count == 5
     assert crawler.stats.get_value("newsmon/items/new") == 5
+
+
+@pytest.mark.parametrize(
+    ("failures", "kind", "status", "given_up"),
+    [
+        (1, "http", 404, True),
+        (1, "http", 410, True),
+        (1, "robots", None, True),
+        (1, "http", 429, False),
+        (1, "http", 403, False),
+        (2, "http", 503, False),
+        (3, "http", 503, True),
+        (3, "timeout", None, True),
+        (1, "blocked", None, False),
+    ],
+)
+def test_retry_budget(tmp_path: Path, failures: int, kind: str, status: int | None, given_up: bool) -> None:
+    """Gone and forbidden pages are not asked again; rate limits, 5xx and timeouts get 3 runs in all."""
+    spider = _crawler(tmp_path).spider
+    assert spider._given_up(failures, kind, status) is given_up

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import sys
 import time
@@ -49,10 +50,11 @@ def summarize_runs(db_path: str, results: list[CrawlResult]) -> list[dict]:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
         for r in results:
+            # pid, host and start time: a reused pid must not pick up an older run's row
             row = conn.execute(
-                f"SELECT {', '.join(('id', 'site', 'status', 'reason', 'pages', 'new_items', 'duplicate_items', 'updated_items', 'failures'))} "
-                "FROM runs WHERE pid = ? AND site = ? ORDER BY id DESC LIMIT 1",
-                (r.pid, r.site),
+                "SELECT id, site, status, reason, pages, new_items, duplicate_items, updated_items, failures "
+                "FROM runs WHERE pid = ? AND site = ? AND host = ? AND started_at >= ? ORDER BY id DESC LIMIT 1",
+                (r.pid, r.site, socket.gethostname(), r.started_at),
             ).fetchone()
             rec: dict[str, Any] = (
                 dict(zip(keys, row, strict=True))

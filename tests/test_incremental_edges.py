@@ -1,0 +1,113 @@
+"""Incremental crawling edge cases on a purpose-built column: nothing may be skipped for good."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import crawl_sites, last_runs
+
+pytestmark = pytest.mark.slow
+PER_PAGE = 3
+
+
+class Column:
+    """A TRS-style column, newest first, 3 per page; articles can be added and made to fail."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []  # newest first
+        self.failing: set[int] = set()
+        self.requests: list[str] = []
+        column = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                column.requests.append(self.path)
+                status, body = column.answer(self.path)
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def add(self, n: int) -> list[int]:
+        new = list(range(len(self.ids) + 1, len(self.ids) + n + 1))
+        self.ids = list(reversed(new)) + self.ids
+        return new
+
+    def answer(self, path: str) -> tuple[int, str]:
+        if path == "/robots.txt":
+            return 200, ""
+        if path.startswith("/col/index"):
+            page = 0 if path == "/col/index.html" else int(path.split("_")[1].split(".")[0])
+            pages = -(-len(self.ids) // PER_PAGE)
+            items = self.ids[page * PER_PAGE : (page + 1) * PER_PAGE]
+            lis = "".join(
+                f'<li><a href="./202311/t20231128_{i}.html">第{i}号测试文章的标题</a></li>' for i in items
+            )
+            return 200, f'<ul>{lis}</ul><script>createPageHTML({pages}, {page}, "index", "html");</script>'
+        n = int(path.rsplit("_", 1)[1].split(".")[0])
+        if n in self.failing:
+            return 503, "busy"
+        para = f"<p>第{n}号文章：全市重点项目建设现场推进会召开，会议要求各地各部门抓好落实，推动高质量发展。</p>"
+        return 200, (
+            f'<html><head><meta name="ArticleTitle" content="第{n}号测试文章的标题">'
+            f'<meta name="PubDate" content="2023-11-{n % 28 + 1:02d} 09:30"></head><body>'
+            f'<h1>第{n}号测试文章的标题</h1><div class="TRS_Editor">{para * 6}</div></body></html>'
+        )
+
+    def stored(self, db: Path) -> set[int]:
+        rows = sqlite3.connect(db).execute("SELECT url FROM articles").fetchall()
+        return {int(u.rsplit("_", 1)[1].split(".")[0]) for (u,) in rows}
+
+
+@pytest.fixture
+def column(tmp_path: Path):  # noqa: ANN201
+    col = Column()
+    yield col
+    col.httpd.shutdown()
+    col.httpd.server_close()
+
+
+def test_an_article_that_failed_on_page_two_is_fetched_by_a_later_run(column: Column, tmp_path: Path) -> None:
+    """Run 2 fails one new article on page 2; run 3 must walk past page 1 (all known) to fetch it."""
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        f'[[site]]\nname = "col"\nsources = [{{ kind = "listing", url = "{column.base}/col/index.html", '
+        "max_pages = 20 }]\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "col.db"
+    fast = {"RETRY_TIMES": "0"}
+    column.add(6)
+    assert crawl_sites(db, config, extra=fast).returncode == 0
+    assert column.stored(db) == set(range(1, 7))
+    new = column.add(4)  # pages now: [10 9 8] [7 6 5] ...: 7 is on page 2
+    column.failing = {7}
+    crawl_sites(db, config, extra=fast)
+    assert column.stored(db) == set(range(1, 11)) - {7}
+    column.failing = set()
+    column.requests.clear()
+    proc = crawl_sites(db, config, extra=fast)
+    assert proc.returncode == 0, proc.stdout
+    assert column.stored(db) == set(range(1, 11)), column.requests
+    assert new == [7, 8, 9, 10]
+    # once the walk completed, the next unchanged run stops at the first page again
+    column.requests.clear()
+    assert crawl_sites(db, config, extra=fast).returncode == 0
+    assert [p for p in column.requests if p.startswith("/col/")] == ["/col/index.html"]
+    assert last_runs(db)["col"]["stats"].get("newsmon/early_stops") == 1
