@@ -46,7 +46,6 @@ DEFAULT_TIMEOUT = 3600.0  # per run, unless the site sets `timeout`
 DEFAULT_KILL_GRACE = 10.0  # SIGTERM → SIGKILL when a run exceeds its time limit
 DEFAULT_SHUTDOWN_GRACE = 45.0  # SIGTERM to the scheduler: how long running crawls get to finish
 MIN_MISFIRE_GRACE = 30
-BAD_STATUSES = ("failed", "crashed", "timeout", "blocked")
 
 
 class Runner(Protocol):
@@ -326,14 +325,15 @@ class Scheduler:
             logger.error("%s: could not record how run of pid %s ended: %s", name, proc.pid, exc)
             outcome = RunOutcome(name, "unknown", str(exc), None, proc.pid)
         outcome.seconds = seconds
-        self._after_run(name)
+        if outcome.status in ("crashed", "timeout", "unknown"):
+            self._after_run(name)  # the crawl did not get to evaluate watches itself
         logger.info(
             "%s: run %s %s (%s) in %.1fs", name, outcome.run_id, outcome.status, outcome.reason, seconds
         )
         return outcome
 
     def _after_run(self, name: str) -> None:
-        """Keyword watches: evaluate what a crashed crawl left unevaluated, send alerts still pending."""
+        """Keyword watches after a crawl that died: evaluate what it left, send alerts still pending."""
         if self._stopping.is_set():
             return
         try:

@@ -25,11 +25,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-
+sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
-from dedup_gen import Article, Gen, labelled_corpus  # noqa: E402
 
+import bench.common  # noqa: E402,F401 - keeps bench/ itself off sys.path (it would shadow `incremental`)
+from bench.dedup_gen import Article, Gen, labelled_corpus  # noqa: E402
 from crawler import dedup  # noqa: E402
 from storage import stories  # noqa: E402
 from storage.store import Store  # noqa: E402

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -156,6 +157,21 @@ def process_alive(pid: int | None, started_at: str | None = None) -> bool:
         return False
     except psutil.AccessDenied:
         return True
+
+
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 20.0, what: str = "a condition", every: float = 0.05
+) -> Any:
+    """Poll an observable condition until it returns something true (never a fixed sleep); TimeoutError
+    naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)
 
 
 def reap_dead_runs(store: Store) -> list[int]:

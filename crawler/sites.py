@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 LEVELS = ("national", "province", "city", "county", "department")
 SOURCE_KINDS = ("listing", "feed", "sitemap", "auto")
-EXTRACT_KEYS = ("title", "body", "date", "source", "author", "column", "drop")
+# the override keys crawler.extract understands (a test keeps the two lists equal)
+EXTRACT_KEYS = ("title", "body", "date", "source", "author", "drop")
 SITE_KEYS = {
     "name",
     "title",

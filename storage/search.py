@@ -124,9 +124,14 @@ def index_tokens(text: str | None) -> str | None:
     return out[out != 0].tobytes().decode("utf-32-le")
 
 
+def fold_query_word(word: str) -> str:
+    """A query word folded as documents are (one-character NFKC folds), trailing punctuation removed."""
+    return _TRAILING.sub("", _folded(word.strip()).tobytes().decode("utf-32-le"))
+
+
 def _phrase(word: str) -> str | None:
     """FTS5 phrase for one whitespace-free query word: the token sequence its text produces in a document."""
-    word = _TRAILING.sub("", _folded(word).tobytes().decode("utf-32-le"))
+    word = fold_query_word(word)
     if not word:
         return None
     text = index_tokens(word) or ""

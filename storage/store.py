@@ -20,6 +20,7 @@ from storage.store_time import utcnow
 logger = logging.getLogger(__name__)
 
 RUN_STATUSES = ("running", "ok", "failed", "crashed", "timeout", "skipped", "blocked")
+BAD_STATUSES = ("failed", "crashed", "timeout", "blocked")  # a run that did not do its job
 ARTICLE_FIELDS = (
     "url",
     "site",
@@ -133,14 +134,7 @@ class Store:
 
     def record_skipped_run(self, site: str, reason: str, pid: int | None = None) -> int:
         """Record a run that was not started (previous run still going, limit reached)."""
-        now = utcnow()
-        with self._write() as conn:
-            cur = conn.execute(
-                "INSERT INTO runs (site, pid, host, started_at, finished_at, status, reason, failures) "
-                "VALUES (?, ?, ?, ?, ?, 'skipped', ?, 0)",
-                (site, pid, socket.gethostname(), now, now, reason),
-            )
-            return int(cur.lastrowid or 0)
+        return self.record_ended_run(site, pid, utcnow(), "skipped", reason)
 
     # -- failures ---------------------------------------------------------------------------
     def record_failure(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -22,7 +21,6 @@ logger = logging.getLogger(__name__)
 
 REGEX_TEXT_MAX = 20_000  # characters of title + body a regex sees (bounds its worst case)
 _TOKEN = re.compile(r"[^\W_]+")
-_TRAILING = re.compile(r"[\W_]+$")
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ class Term(NamedTuple):
 
 def compile_term(term: str) -> Term | None:
     """Compile a word like search does (storage.search._phrase); None when it has no letters or digits."""
-    word = _TRAILING.sub("", unicodedata.normalize("NFKC", term).strip())
+    word = search.fold_query_word(term)  # exactly as the search box folds it, so watches and search agree
     toks = text_tokens(word)
     if not word or not toks:
         return None

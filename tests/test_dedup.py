@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.dedup_gen import Gen  # noqa: E402
 from crawler import dedup
 from storage import stories
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from dedup_gen import Gen  # noqa: E402
 
 ARTICLE = (
     "11月28日，长春市优化营商环境工作推进会在朝阳区召开，副市长王喆出席会议并讲话。\n"

@@ -152,3 +152,11 @@ def test_arbitrary_site_tables_never_crash(data: dict) -> None:
         parse_sites({"site": [data]}, "fuzz.toml")
     except ConfigError as exc:
         assert all(p.startswith("fuzz.toml: ") for p in exc.problems)
+
+
+def test_extract_override_keys_match_the_extractor() -> None:
+    """Every [site.extract] key the config accepts is one the extractor applies, and the other way round."""
+    from crawler.extract.overrides import KNOWN_KEYS
+    from crawler.sites import EXTRACT_KEYS
+
+    assert set(EXTRACT_KEYS) == set(KNOWN_KEYS)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from bench.dedup_gen import Gen, labelled_corpus  # noqa: E402
 from crawler import dedup
 from crawler.cli import main
 from crawler.commands.stories import rebuild
 from storage import stories
 from storage.store import Store
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from dedup_gen import Gen, labelled_corpus  # noqa: E402
 
 
 def item(url: str, body: str, *, site: str = "s", published: str | None = None, source: str | None = None,

@@ -152,7 +152,7 @@ def test_matcher_with_many_watches_finds_the_same_as_one_by_one() -> None:
     assert together == alone and "rx" in together and "any" in together
 
 
-_ALPHABET = "振兴东北长春市省吉林a1B ，。\n"
+_ALPHABET = "振兴东北长春市省吉林a1B ，。\n㍻５Ｇ"  # ㍻ and full-width forms: folds must agree
 
 
 @settings(max_examples=300, deadline=None)

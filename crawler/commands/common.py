@@ -39,6 +39,29 @@ def sites_option(fn: F) -> F:
     )(fn)
 
 
+def _parse_settings(ctx: click.Context, param: click.Parameter, pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expects NAME=VALUE, got {pair!r}", ctx, param)
+        out[key] = value
+    return out
+
+
+def settings_option(fn: F) -> F:
+    """-s/--set NAME=VALUE (repeatable): extra Scrapy settings, handed to the command as a dict."""
+    return click.option(
+        "-s",
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="NAME=VALUE",
+        callback=_parse_settings,
+        help="Extra Scrapy setting (repeatable).",
+    )(fn)
+
+
 def friendly_errors(fn: F) -> F:
     """Turn config and storage errors into a clean message and exit code 2 (config) or 1 (storage)."""
 

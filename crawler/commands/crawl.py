@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
-from crawler.commands.common import db_option, friendly_errors, sites_option
+from crawler.commands.common import db_option, friendly_errors, settings_option, sites_option
 from crawler.runner import CrawlJob, CrawlResult, CrawlsTerminated, reap_dead_runs, run_crawls
-from crawler.sites import Site, adhoc_site, check_url, load_sites, select_sites
-from crawler.watchconfig import load_watches
+from crawler.sites import Site, adhoc_site, parse_sites, read_toml, select_sites
+from crawler.watchconfig import parse_watches
 from storage.db import StorageError, open_db
-from storage.store import Store
+from storage.store import BAD_STATUSES, Store
 
 
 def resolve_targets(
@@ -28,11 +28,10 @@ def resolve_targets(
     if urls and (names or all_sites):
         raise click.UsageError("give either site names (or --all) or URLs, not both")
     if urls:
-        for u in urls:
-            check_url(u)
-        return [adhoc_site(urls)], None
-    sites = load_sites(sites_path)
-    load_watches(sites_path)  # a broken [[watch]] stops here too, before any request
+        return [adhoc_site(urls)], None  # checks each URL, naming a bad one
+    data = read_toml(sites_path)
+    sites = parse_sites(data, sites_path)
+    parse_watches(data, sites_path, {s.name for s in sites})  # a broken [[watch]] stops here too
     if all_sites:
         chosen = [s for s in sites if s.enabled]
     elif names:
@@ -165,7 +164,7 @@ class CrawlProgress:
 @click.option(
     "--parallel", type=click.IntRange(1, 64), default=None, help="Crawls at once (default: CPU cores)."
 )
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Extra Scrapy setting.")
+@settings_option
 @db_option
 @sites_option
 @friendly_errors
@@ -174,7 +173,7 @@ def crawl(
     all_sites: bool,
     refresh: bool,
     parallel: int | None,
-    settings: tuple[str, ...],
+    settings: dict[str, str],
     db_path: str,
     sites_path: str,
 ) -> None:
@@ -187,12 +186,7 @@ def crawl(
     Example: newsmon crawl https://www.changchun.gov.cn/zw/jcxx/index.html
     """
     chosen, config_path = resolve_targets(targets, all_sites, sites_path)
-    extra = {}
-    for pair in settings:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise click.UsageError(f"--set expects NAME=VALUE, got {pair!r}")
-        extra[key] = value
+    extra: dict[str, str | int | float] = dict(settings)
     open_db(db_path, writable=True).conn.close()  # schema once, before any crawl process starts
     with Store(db_path) as store:
         reap_dead_runs(store)  # runs left `running` by killed crawls are marked crashed
@@ -214,7 +208,7 @@ def crawl(
         raise SystemExit(130) from None
     rows = summarize_runs(db_path, results)
     print_run_table(rows)
-    if any(r["status"] in ("failed", "crashed", "timeout", "blocked") for r in rows):
+    if any(r["status"] in BAD_STATUSES for r in rows):
         raise SystemExit(1)
 
 

@@ -15,14 +15,13 @@ from typing import Any, TypeVar
 
 import click
 
-from crawler.commands.common import db_option, friendly_errors, sites_option
+from crawler.commands.common import db_option, friendly_errors, settings_option, sites_option
 from crawler.sites import load_sites, select_sites
-from storage.store import Store
+from storage.store import BAD_STATUSES, Store
 
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
-BAD_STATUSES = ("failed", "crashed", "timeout", "blocked")
 
 
 def redis_options(fn: F) -> F:
@@ -87,14 +86,14 @@ class _Stop:
     show_default=True,
     help="Seconds without a heartbeat after which other workers take this worker's requests back.",
 )
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Extra Scrapy setting.")
+@settings_option
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Append the crawl log to this file.")
 def worker(
     redis_url: str,
     prefix: str,
     name: str | None,
     lease: float,
-    settings: tuple[str, ...],
+    settings: dict[str, str],
     log_file: str | None,
 ) -> None:
     """Run a crawl worker: a long-lived `scrapy crawl redis_site` fed by the cluster's shared queue.
@@ -118,11 +117,7 @@ def worker(
         "NEWSMON_WORKER_ID": name,
         "NEWSMON_WORKER_LEASE": lease,
     }
-    for pair in settings:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise click.UsageError(f"--set expects NAME=VALUE, got {pair!r}")
-        sets[key] = value
+    sets.update(settings)
     for key, value in sets.items():
         argv += ["-s", f"{key}={value}"]
     proc: subprocess.Popen[bytes] | None = None

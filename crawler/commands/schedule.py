@@ -13,11 +13,10 @@ from typing import Any
 
 import click
 
-from crawler.commands.common import db_option, friendly_errors, sites_option
+from crawler.commands.common import db_option, friendly_errors, settings_option, sites_option
 from crawler.sites import Site, load_sites, parse_duration, parse_sites, select_sites
-from storage.store import RUN_STATUSES, Store
+from storage.store import BAD_STATUSES, RUN_STATUSES, Store
 
-BAD_STATUSES = ("failed", "crashed", "timeout", "blocked")
 HEALTH_HISTORY = 200  # runs read per site for `health`
 STALE_PERIODS = 3  # no success within this many periods → unhealthy
 
@@ -105,7 +104,7 @@ def print_runs(rows: Sequence[dict[str, Any]]) -> None:
 @click.option(
     "--log-dir", type=click.Path(file_okay=False), help="Append each crawl's log to DIR/<site>.log."
 )
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Extra Scrapy setting.")
+@settings_option
 @click.option(
     "--redis", "redis_url", metavar="URL", help="Cluster mode: queue due runs in Redis for `newsmon worker`s."
 )
@@ -119,7 +118,7 @@ def schedule(
     timeout: int,
     grace: int,
     log_dir: str | None,
-    settings: tuple[str, ...],
+    settings: dict[str, str],
     redis_url: str | None,
 ) -> None:
     """Crawl the configured sites on their schedules (`every` or `cron`, Asia/Shanghai), in the foreground.
@@ -142,12 +141,7 @@ def schedule(
     chosen = [s for s in chosen if s.enabled]
     if not chosen:
         raise click.ClickException(f"{sites_path}: no enabled sites to schedule")
-    extra: dict[str, str | int | float] = {}
-    for pair in settings:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise click.UsageError(f"--set expects NAME=VALUE, got {pair!r}")
-        extra[key] = value
+    extra: dict[str, str | int | float] = dict(settings)
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
     verbose = click.get_current_context().find_root().params.get("verbose", 0)

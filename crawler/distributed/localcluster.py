@@ -12,11 +12,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from crawler.runner import crawl_env
+from crawler.runner import crawl_env, wait_for
 
 
 def free_port() -> int:
@@ -24,18 +24,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:
-    """Poll condition until it returns something true; raise TimeoutError naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 class RedisServer:
@@ -166,19 +154,9 @@ class LocalCluster:
         self, sites_toml: str | Path, *names: str, wait: bool = False
     ) -> subprocess.CompletedProcess[str]:
         """`newsmon enqueue` of the named sites (or all)."""
-        argv = [
-            sys.executable,
-            "-m",
-            "crawler.cli",
-            "enqueue",
-            "--redis",
-            self.redis_url,
-            "--sites",
-            str(sites_toml),
-        ]
-        argv += list(names) or ["--all"]
-        if wait:
-            argv.append("--wait")
+        from crawler.distributed.runner import enqueue_argv
+
+        argv = enqueue_argv(self.redis_url, sites_toml, names, wait=wait)
         return subprocess.run(argv, env=crawl_env(), capture_output=True, text=True, timeout=600)
 
     @staticmethod

@@ -11,12 +11,34 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from crawler.runner import crawl_env
 from crawler.sites import Site
 
 logger = logging.getLogger(__name__)
+
+
+def enqueue_argv(
+    redis_url: str,
+    sites_path: str | Path,
+    names: Sequence[str] = (),
+    *,
+    wait: bool = False,
+    prefix: str | None = None,
+    record_skips: str | None = None,
+) -> list[str]:
+    """argv of `newsmon enqueue` for the named sites (all when none are named)."""
+    argv = [sys.executable, "-m", "crawler.cli", "enqueue", "--redis", redis_url, "--sites", str(sites_path)]
+    if prefix:
+        argv += ["--prefix", prefix]
+    if record_skips:
+        argv += ["--record-skips", record_skips]
+    if wait:
+        argv.append("--wait")
+    return argv + (list(names) or ["--all"])
 
 
 class RedisRunner:
@@ -37,23 +59,16 @@ class RedisRunner:
         self.quiet = quiet
 
     def argv(self, site: Site) -> list[str]:
-        """The enqueue-and-wait command for a site."""
-        argv = [
-            sys.executable,
-            "-m",
-            "crawler.cli",
-            "enqueue",
-            "--redis",
+        """The enqueue-and-wait command for a site; a site still running in the cluster is then recorded
+        as `skipped` (with the waiter's pid), not `crashed`."""
+        return enqueue_argv(
             self.redis_url,
-            "--sites",
             self.sites_path,
-        ]
-        if self.prefix:
-            argv += ["--prefix", self.prefix]
-        if self.db_path:
-            # a site still running in the cluster is then recorded as `skipped` (with this pid), not `crashed`
-            argv += ["--record-skips", self.db_path]
-        return [*argv, "--wait", site.name]
+            [site.name],
+            wait=True,
+            prefix=self.prefix,
+            record_skips=self.db_path,
+        )
 
     def start(self, site: Site) -> subprocess.Popen[bytes]:
         """Queue the site's run; the returned process ends when the run is recorded."""
