@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sqlite3
 import statistics
 import subprocess
@@ -21,35 +20,19 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from crawler.runner import CrawlJob, run_crawls  # noqa: E402
-from crawler.sites import load_sites  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import FAST, ROOT, crawl_all, machine  # noqa: E402
 from demo.server import DemoServer  # noqa: E402
 from demo.world import build_world  # noqa: E402
-
-FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "DOWNLOAD_TIMEOUT": 2,
-    "RETRY_TIMES": 0,
-    "LOG_LEVEL": "WARNING",
-    "TELNETCONSOLE_ENABLED": "False",
-}
 
 
 def run_newsmon(config: Path, tmp: Path, round_no: int) -> tuple[int, float, int]:
     """(pages fetched, seconds, articles stored) of one full newsmon crawl of every demo site."""
     db = tmp / f"newsmon-{round_no}.db"
-    jobs = [CrawlJob(s, str(db), str(config), FAST) for s in load_sites(config)]
     from storage.db import open_db
 
     open_db(db).conn.close()
-    t0 = time.perf_counter()
-    run_crawls(jobs, parallel=os.cpu_count() or 2)
-    seconds = time.perf_counter() - t0
+    seconds = crawl_all(config, db)
     conn = sqlite3.connect(db)
     pages = sum(
         json.loads(s or "{}").get("response_received_count", 0)
@@ -123,7 +106,7 @@ def main() -> None:
     med = {k: statistics.median(p / s for p, s in v) for k, v in results.items()}
     pages = statistics.median(p for p, _ in results["newsmon"])
     ratio = med["newsmon"] / med["bare"]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     print(f"demo scale {scale}: {expected} articles expected, {stored} stored; {rounds} round(s), medians")
     print(f"{'crawler':<10} {'pages':>7} {'seconds':>8} {'pages/s':>8}")
     for k, v in results.items():

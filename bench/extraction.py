@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from crawler.extract import decode_html, extract_article  # noqa: E402
+from crawler.extract.cli import score_record  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +79,7 @@ def body_f1(pred: str | None, truth: str) -> float:
 # --- extractors -----------------------------------------------------------------------------------
 def run_newsmon(data: bytes, url: str) -> Result:
     """newsmon's own extractor."""
-    art = extract_article(data, url)
-    return {
-        "title": art.title,
-        "publish_date": art.published_at.isoformat() if art.published_at else None,
-        "author": art.author,
-        "source": art.source,
-        "body": art.body_text,
-    }
+    return score_record(extract_article(data, url))
 
 
 def _html_text(html: str) -> str:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sqlite3
 import statistics
 import sys
@@ -20,33 +18,21 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import FAST, crawl_all, machine  # noqa: E402
 from crawler.dedup import canonicalize_url  # noqa: E402
-from crawler.runner import CrawlJob, run_crawls  # noqa: E402
 from crawler.sites import load_sites  # noqa: E402
 from demo.server import DemoServer  # noqa: E402
 from demo.world import build_world  # noqa: E402
 from storage.db import open_db  # noqa: E402
 
-FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
-    "DOWNLOAD_TIMEOUT": 2,
-    "RETRY_TIMES": 0,
-    "LOG_LEVEL": "WARNING",
-    "NEWSMON_MAX_ATTEMPTS": 1,
-}
+# failed articles are not retried, so a no-change re-run touches its sources only
+SETTINGS = {**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 4, "NEWSMON_MAX_ATTEMPTS": 1}
 
 
 def crawl(config: Path, db: Path) -> float:
     """Seconds for one run of every site."""
-    jobs = [CrawlJob(s, str(db), str(config), FAST) for s in load_sites(config)]
-    t0 = time.perf_counter()
-    run_crawls(jobs, parallel=os.cpu_count() or 2)
-    return time.perf_counter() - t0
+    return crawl_all(config, db, SETTINGS)
 
 
 def main() -> None:
@@ -85,7 +71,7 @@ def main() -> None:
             missing = [a["url"] for a in published if canonicalize_url(a["url"]) not in stored]
             if missing:
                 raise SystemExit(f"published articles not stored: {missing}")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     print(
         f"{len(sites)} demo sites, {n_sources} sources; first full crawl {first_run:.1f} s; {rounds} round(s)"
     )

@@ -21,29 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# bench/incremental.py would shadow the `incremental` package Twisted imports (this file imports Scrapy)
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import FAST as COMMON_FAST  # noqa: E402
+from bench.common import crawl_all  # noqa: E402
 from crawler.distributed.cluster import Cluster  # noqa: E402
 from crawler.distributed.ingest import Ingest  # noqa: E402
 from crawler.distributed.localcluster import LocalCluster, RedisServer, wait_for  # noqa: E402
-from crawler.runner import CrawlJob, run_crawls  # noqa: E402
 from crawler.sites import load_sites  # noqa: E402
 from demo.server import DemoServer  # noqa: E402
 from demo.world import build_world  # noqa: E402
 from storage.db import open_db  # noqa: E402
 
-FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "DOWNLOAD_TIMEOUT": 10,
-    "RETRY_TIMES": 0,
-    "LOG_LEVEL": "WARNING",
-    "TELNETCONSOLE_ENABLED": "False",
-}
+FAST = {**COMMON_FAST, "DOWNLOAD_TIMEOUT": 10}
 # the same per-host budget for the cluster as a whole: 8 at once, no delay
 CLUSTER = {**FAST, "NEWSMON_CLUSTER_CONCURRENCY": 8, "NEWSMON_CLUSTER_DELAY": 0}
 
@@ -61,10 +50,7 @@ def local(config: Path, tmp: Path, parallel: int) -> tuple[float, int]:
     """(seconds, stored) of `newsmon crawl --all --parallel N`'s engine: one process per site."""
     db = tmp / f"local-{parallel}.db"
     open_db(db).conn.close()
-    jobs = [CrawlJob(s, str(db), str(config), FAST) for s in load_sites(config)]
-    t0 = time.perf_counter()
-    run_crawls(jobs, parallel=parallel)
-    return time.perf_counter() - t0, count(db)
+    return crawl_all(config, db, FAST, parallel), count(db)
 
 
 def cluster_run(config: Path, tmp: Path, workers: int, n_sites: int) -> tuple[float, int]:

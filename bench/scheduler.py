@@ -25,31 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psutil  # noqa: E402
 
-FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
-    "DOWNLOAD_TIMEOUT": 2,
-    "RETRY_TIMES": 1,
-    "LOG_LEVEL": "WARNING",
-}
+from bench.common import FAST as COMMON_FAST  # noqa: E402
+from bench.common import ROOT  # noqa: E402
+from crawler.runner import wait_for  # noqa: E402
 
-
-def _wait(cond: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.01)
+FAST = {**COMMON_FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 4, "RETRY_TIMES": 1}
 
 
 def _memory(pid: int) -> dict[str, float]:
@@ -95,7 +78,7 @@ def idle_scheduler(tmp: Path, n_sites: int) -> dict[str, float]:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=ROOT, stderr=err, stdout=subprocess.DEVNULL)
     try:
-        _wait(lambda: log.read_text().count("next run") >= n_sites, 30, "jobs to be scheduled")
+        wait_for(lambda: log.read_text().count("next run") >= n_sites, 30, "jobs to be scheduled")
         ready = time.perf_counter() - t0
         time.sleep(1.0)  # idle: nothing is due for a day
         mem = _memory(proc.pid)
@@ -126,7 +109,7 @@ def run_overhead(tmp: Path, runs: int) -> dict[str, Any]:
             t_wall = time.time()
             t0 = time.perf_counter()
             proc = runner.start(site)
-            entries = _wait(lambda: srv.request_log("jilin-gov", detail=True), 60, "the first request")
+            entries = wait_for(lambda: srv.request_log("jilin-gov", detail=True), 60, "the first request")
             first.append(entries[0]["time"] - t_wall)
             proc.wait(timeout=120)
             total.append(time.perf_counter() - t0)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import statistics
 import sys
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 from crawler.dedup import content_hash  # noqa: E402
-from demo.world import build_world, iso  # noqa: E402
+from demo.world import sample_articles  # noqa: E402
 from storage import search  # noqa: E402
 from storage.db import open_db, write_transaction  # noqa: E402
 
@@ -47,18 +46,11 @@ COLS = ("url", "site", "title", "published_at", "source", "body_text", "content_
 
 def demo_articles(n: int) -> list[tuple]:
     """n article rows (originals and edited reposts) from the demo world, deterministic."""
-    world = build_world(seed=7, scale=max(1, math.ceil(n / 80)))
-    rows = []
-    for st in world.sites.values():
-        for it in st.items:
-            if not it.is_article:
-                continue
-            c = world.content(it)
-            body = "\n".join(c.paragraphs)
-            url = f"http://127.0.0.1/{it.site}/{it.num}.html"
-            rows.append((url, it.site, c.title, iso(it.ts), c.source, body, content_hash(body), iso(it.ts)))
-    rows.sort(key=lambda r: r[3])
-    return rows[:n]
+    return [
+        (a["url"], a["site"], a["title"], a["published_at"], a["source"], a["body_text"],
+         content_hash(a["body_text"]), a["published_at"])
+        for a in sample_articles(n)
+    ]  # fmt: skip
 
 
 def load(path: str, rows: list[tuple], scheme: str) -> dict:

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 from crawler import dedup  # noqa: E402
-from demo.world import build_world, iso  # noqa: E402
+from demo.world import build_world, sample_articles  # noqa: E402
 from storage import watch_match as M  # noqa: E402
 from storage import watches as W  # noqa: E402
 from storage.search import is_cjk  # noqa: E402
@@ -49,20 +49,17 @@ REGIONS = ["吉林省", "吉林省/长春市", "全国"]
 
 def demo_items(n: int) -> tuple[list[dict], list[dict]]:
     """n article items (originals and reposts, publish order) and the demo sites, deterministic."""
-    world = build_world(seed=7, scale=max(1, math.ceil(n / 80)))
-    items = []
-    for st in world.sites.values():
-        for it in st.items:
-            if not it.is_article:
-                continue
-            c = world.content(it)
-            body = "\n".join(c.paragraphs)
-            items.append({"url": f"http://127.0.0.1/{it.site}/{it.num}.html", "site": it.site, "title": c.title,
-                          "published_at": iso(it.ts), "source": c.source, "body_text": body,
-                          "content_hash": dedup.content_hash(body), "signature": dedup.signature(body)})  # fmt: skip
-    items.sort(key=lambda r: r["published_at"])
+    items = [
+        {
+            **a,
+            "content_hash": dedup.content_hash(a["body_text"]),
+            "signature": dedup.signature(a["body_text"]),
+        }
+        for a in sample_articles(n)
+    ]
+    world = build_world(seed=7, scale=1)
     sites = [{"name": name, "region": st.spec.region} for name, st in world.sites.items()]
-    return items[:n], sites
+    return items, sites
 
 
 def vocabulary(items: list[dict], rng: random.Random) -> list[str]:

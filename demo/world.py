@@ -815,3 +815,17 @@ def build_world(seed: int = 7, scale: int = 1, slow_seconds: float = 3.0) -> Wor
             for a, b in zip(same, same[1:], strict=False):
                 w.hard_negatives.append((a, b, why))
     return w
+
+
+def sample_articles(n: int, seed: int = 7) -> list[dict]:
+    """n article records (originals and edited reposts, oldest first) taken from the model, no server needed."""
+    world = build_world(seed=seed, scale=max(1, math.ceil(n / 80)))
+    out = []
+    for st in world.sites.values():
+        for it in st.items:
+            if it.is_article:
+                c = world.content(it)
+                out.append({"url": f"http://127.0.0.1/{it.site}/{it.num}.html", "site": it.site, "title": c.title,
+                            "published_at": iso(it.ts), "source": c.source, "body_text": "\n".join(c.paragraphs)})  # fmt: skip
+    out.sort(key=lambda r: r["published_at"])
+    return out[:n]

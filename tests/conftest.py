@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,3 +82,27 @@ def last_runs(db: Path) -> dict[str, dict[str, Any]]:
         d["stats"] = json.loads(d["stats"] or "{}")
         out[d["site"]] = d
     return out
+
+
+def start_server(db: Path) -> tuple[subprocess.Popen[str], str]:
+    """`newsmon serve` in a subprocess on a free loopback port, returned once it answers."""
+    from crawler.distributed.localcluster import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "NO_PROXY": "127.0.0.1"},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
+                return proc, base
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{base} did not answer in 20 s") from None
+            time.sleep(0.1)  # polling the server, which is still starting

@@ -7,7 +7,6 @@ import shutil
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.distributed.runner import enqueue_argv
 from tests.conftest import DEMO_SETTINGS
 
 pytestmark = [
@@ -112,18 +112,7 @@ def pages_by_worker(url: str) -> dict[str, int]:
 
 def enqueue_all_and_wait(url: str, config: Path) -> subprocess.Popen[str]:
     """`newsmon enqueue --all --wait` in the background (ends when every run is recorded)."""
-    argv = [
-        sys.executable,
-        "-m",
-        "crawler.cli",
-        "enqueue",
-        "--redis",
-        url,
-        "--sites",
-        str(config),
-        "--all",
-        "--wait",
-    ]
+    argv = enqueue_argv(url, config, wait=True)
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -187,19 +176,7 @@ def test_three_workers_store_every_article_once_and_share_the_work(
     first_lists = {p for _, p, _ in demo.request_log("changchun-gov")}
     demo.reset_log()
     refresh = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "crawler.cli",
-            "enqueue",
-            "--redis",
-            redis_server.url,
-            "--sites",
-            str(config),
-            "--refresh",
-            "--wait",
-            "changchun-gov",
-        ],
+        [*enqueue_argv(redis_server.url, config, ["changchun-gov"], wait=True), "--refresh"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -485,27 +462,21 @@ def test_enqueue_of_a_site_already_in_the_cluster_is_recorded_skipped(
 ) -> None:
     """The scheduler's cluster runner: a site whose previous run is still queued is `skipped`, not `crashed`."""
     import subprocess
-    import sys
 
     from storage.db import open_db
 
     config = demo.write_sites_toml(tmp_path / "sites.toml")
     db = tmp_path / "skips.db"
     open_db(db).conn.close()
-    base = [
-        sys.executable,
-        "-m",
-        "crawler.cli",
-        "enqueue",
-        "--redis",
-        redis_server.url,
-        "--sites",
-        str(config),
-    ]
-    first = subprocess.run([*base, "cc-edu"], capture_output=True, text=True, timeout=60)
+    first = subprocess.run(
+        enqueue_argv(redis_server.url, config, ["cc-edu"]), capture_output=True, text=True, timeout=60
+    )
     assert first.returncode == 0, first.stderr
     second = subprocess.run(
-        [*base, "--record-skips", str(db), "cc-edu"], capture_output=True, text=True, timeout=60
+        enqueue_argv(redis_server.url, config, ["cc-edu"], record_skips=str(db)),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert second.returncode == 0 and "skipped" in second.stderr
     rows = runs(db)

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import psutil
 import pytest
 
+from crawler.runner import wait_for
 from crawler.sites import Site, parse_sites
 from scheduler import TZ, RunOutcome, Scheduler, first_run_time, period_seconds, scheduler_lock
 from storage.store import Store
@@ -48,18 +49,6 @@ class FakeRunner:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-
-
-def wait_for(cond: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
-    """Poll an observable condition until it holds (never a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def rows(db: Path, site: str | None = None) -> list[dict[str, Any]]:

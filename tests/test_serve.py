@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -20,6 +15,7 @@ from click.testing import CliRunner
 from crawler.cli import main
 from crawler.commands.serve import build_datasette
 from storage.datasette_meta import QUERIES, build_metadata
+from tests.conftest import start_server
 from tests.test_export import ARTICLES, make_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,39 +133,6 @@ def test_stats_table_and_json(db: Path) -> None:
         and "2023-11-23" in r.stdout
         and "2023-11-22" not in r.stdout
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, proc: subprocess.Popen, timeout: float = 20) -> None:
-    """Poll until the server answers (or fail with its output)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer in {timeout} s")
-
-
-def start_server(db: Path) -> tuple[subprocess.Popen, str]:
-    """`newsmon serve` in a subprocess on a free loopback port."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "NO_PROXY": "127.0.0.1"},
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/-/versions.json", proc)
-    return proc, base
 
 
 def fetch_json(url: str) -> Any:
