@@ -10,7 +10,7 @@ import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import lxml.etree as etree
 import lxml.html
@@ -152,12 +152,19 @@ def hanweb_records(text: str, base_url: str) -> list[Link]:
     return out
 
 
-def article_links(html: str, base_url: str, hosts: Iterable[str]) -> list[Link]:
+def page_links(html: str, base_url: str) -> list[Link]:
+    """Every link of a page: its anchors and the records of Hanweb lists, from one parse."""
+    doc = parse_html(html, base_url)
+    return (all_links(doc, base_url) if doc is not None else []) + hanweb_records(html, base_url)
+
+
+def article_links(
+    html: str, base_url: str, hosts: Iterable[str], links: list[Link] | None = None
+) -> list[Link]:
     """Links on a column page that lead to articles of this site (not navigation, columns or files)."""
     hosts = set(hosts) | {netloc(base_url)}
-    doc = parse_html(html, base_url)
-    links = all_links(doc, base_url) if doc is not None else []
-    links += hanweb_records(html, base_url)
+    if links is None:
+        links = page_links(html, base_url)
     seen: set[str] = set()
     out = []
     for link in links:
@@ -218,7 +225,7 @@ def hanweb_next(text: str, page_url: str) -> str | None:
     return urljoin(page_url, proxy) + "?" + urlencode(params)
 
 
-def next_pages(html: str, page_url: str, hosts: Iterable[str]) -> list[str]:
+def next_pages(html: str, page_url: str, hosts: Iterable[str], links: list[Link] | None = None) -> list[str]:
     """URLs of the following list page(s): Hanweb record groups, TRS createPageHTML, '下一页', ?page=N."""
     hosts = set(hosts) | {netloc(page_url)}
     out: list[str] = []
@@ -230,20 +237,10 @@ def next_pages(html: str, page_url: str, hosts: Iterable[str]) -> list[str]:
         total, current, prefix, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
         if current + 1 < total:
             out.append(urljoin(page_url, f"{prefix}_{current + 1}.{ext}"))
-    doc = parse_html(html, page_url)
-    if doc is not None:
-        for link in all_links(doc, page_url):
-            if NEXT_TEXT.match(link.text) and same_site(link.url, hosts) and link.url != page_url:
-                out.append(link.url)
+    for link in page_links(html, page_url) if links is None else links:
+        if NEXT_TEXT.match(link.text) and same_site(link.url, hosts) and link.url != page_url:
+            out.append(link.url)
     return list(dict.fromkeys(out))
-
-
-def with_page_param(url: str, name: str, value: int) -> str:
-    """url with query parameter name=value set."""
-    parts = urlsplit(url)
-    q = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
-    q.append((name, str(value)))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(q), ""))
 
 
 # -- XML: feeds and sitemaps --------------------------------------------------------------------
@@ -364,12 +361,3 @@ def parse_sitemap(body: bytes, base_url: str) -> tuple[str, list[FeedEntry]]:
         if loc:
             out.append(FeedEntry(urljoin(base_url, loc), "", lastmod))
     return ("index" if kind == "sitemapindex" else "urlset"), out
-
-
-def robots_sitemaps(robots_txt: str) -> list[str]:
-    """Sitemap URLs announced in a robots.txt."""
-    return [
-        line.split(":", 1)[1].strip()
-        for line in robots_txt.splitlines()
-        if line.lower().startswith("sitemap:")
-    ]

@@ -234,7 +234,8 @@ class SiteSpider(scrapy.Spider):
 
     def _listing(self, response: Response, source: Source, page: int) -> Iterable[Any]:
         text, _encoding = decode_html(response.body, _charset(response))
-        links = discovery.article_links(text, response.url, self.hosts)
+        every_link = discovery.page_links(text, response.url)  # parsed once, for articles and pagination
+        links = discovery.article_links(text, response.url, self.hosts, every_link)
         new = self._new_article_links([link.url for link in links])
         self.crawler.stats.inc_value("newsmon/links_found", len(links))
         yield from (self._article_request(url, source) for url in self._capped(new, source))
@@ -243,7 +244,7 @@ class SiteSpider(scrapy.Spider):
         if self._can_stop_early(source, links):
             self.crawler.stats.inc_value("newsmon/early_stops")
             return
-        for url in discovery.next_pages(text, response.url, self.hosts)[:1]:
+        for url in discovery.next_pages(text, response.url, self.hosts, every_link)[:1]:
             yield scrapy.Request(
                 url,
                 callback=self.parse_list_page,

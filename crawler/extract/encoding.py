@@ -75,12 +75,12 @@ def _errors(body: bytes, codec: str) -> int:
         return len(body) or 1
 
 
-def _clean(body: bytes, codec: str) -> bool:
+def _clean(body: bytes, codec: str) -> str | None:
+    """The text when body decodes cleanly in codec, else None (one decode serves test and result)."""
     try:
-        body.decode(codec)
+        return body.decode(codec)
     except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+        return None
 
 
 def _non_ascii(body: bytes) -> int:
@@ -105,8 +105,9 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     if non_ascii == 0:
         return body.decode("ascii"), normalize_codec(declared) or "utf-8"
     # Valid multi-byte UTF-8 is almost never legacy-encoded text: it wins over a wrong declaration.
-    if _clean(body, "utf-8"):
-        return body.decode("utf-8"), "utf-8"
+    text = _clean(body, "utf-8")
+    if text is not None:
+        return text, "utf-8"
     candidates: list[str] = []
     # GB18030 is the default guess for an undeclared Chinese page (it decodes GB2312 and GBK too).
     for name in (declared, meta_charset(body), "gb18030"):
@@ -114,8 +115,9 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
         if norm and norm != "utf-8" and norm not in candidates:
             candidates.append(norm)
     for codec in candidates:
-        if _clean(body, codec):
-            return body.decode(codec), codec
+        text = _clean(body, codec)
+        if text is not None:
+            return text, codec
     # A damaged page in its declared charset: accept a handful of bad bytes.
     for codec in candidates:
         if _errors(body, codec) <= max(2, non_ascii * TOLERATED_ERROR_SHARE):
