@@ -277,9 +277,3 @@ def labelled_corpus(seed: int = 7, n_news: int = 1500) -> list[Article]:
             add_story(title, paras, "notice", f"nt{fam}")
     out.sort(key=lambda a: a.crawl_order)
     return out
-
-
-def background_texts(seed: int, n: int) -> list[str]:
-    """Unrelated archive articles (for the scale test)."""
-    g = Gen(seed)
-    return ["\n".join(g.news(g.rng.randint(3, 6))[1]) for _ in range(n)]

@@ -15,15 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from demo.world import Item, SiteSpec, World, fmt_ts, iso
 
-SERVER = {
-    "trs": "TRS WCM/7.0",
-    "hanweb": "Apache-Coyote/1.1",
-    "ucap": "nginx",
-    "dahan": "Microsoft-IIS/8.5",
-    "govcn": "nginx",
-    "sitemap": "nginx/1.20.1",
-    "plain": "openresty",
-}
 ATTACHMENT_TYPES = {
     "pdf": "application/pdf",
     "doc": "application/msword",

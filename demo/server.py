@@ -18,8 +18,6 @@ from urllib.parse import parse_qs, urlsplit
 from demo.pages import Reply, http_date, not_modified, respond
 from demo.world import World, build_world
 
-LogEntry = tuple[str, str, int]
-
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True

@@ -17,7 +17,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -396,8 +396,3 @@ class Cluster:
 
 def _s(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def json_messages(messages: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Messages for the ingest writer as JSON strings."""
-    return [json.dumps(m, ensure_ascii=False, default=str) for m in messages]

@@ -104,7 +104,6 @@ BLOCK_TAGS = frozenset(
         "text",
     }
 )
-HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 LINE_BREAK_TAGS = frozenset({"br"})
 
 # --- main content -----------------------------------------------------------------------------------
@@ -180,9 +179,6 @@ NOISE_LINE_RE = re.compile(
     r"^[\s\[\]【】()（）|｜/·:：>»«<-]*(?:[大中小默认]\s*){1,4}[\s\]】)）]*$|^[\W_]{1,3}$"
 )
 
-# --- metadata ---------------------------------------------------------------------------------------
-# Meta tag names (lower-cased name/property/itemprop/http-equiv) per field, strongest first.
-META_TITLE = ("articletitle", "og:title", "twitter:title", "title", "dc.title")
 META_DATE = (
     "pubdate",
     "publishdate",
@@ -269,7 +265,6 @@ DATE_SLASH_RE = re.compile(
 DATE_COMPACT_RE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?:[T\s]?(\d{2}):?(\d{2})(?::?(\d{2}))?)?(?!\d)"
 )
-TZ_OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 # Dates in article URLs: TRS t20231128_, /2023-11/17/, /20240509/, /2024/0510/, /2005-03-21/, doc-…
 URL_DATE_RES = (
     re.compile(r"[/_]t((?:19|20)\d{2})(\d{2})(\d{2})_"),

@@ -55,20 +55,9 @@ def self_matcher(selector: str) -> etree.XPath:
     return etree.XPath(f"boolean({xpath})")
 
 
-def tag_of(el: HtmlElement) -> str:
-    """Lower-case tag name ('' for comments and other non-elements)."""
-    tag = el.tag
-    return tag.lower() if isinstance(tag, str) else ""
-
-
 def squash(text: str | None) -> str:
     """Collapse all whitespace (incl. full-width and nbsp) into single spaces."""
     return " ".join(text.split()) if text else ""
-
-
-def visible_len(text: str | None) -> int:
-    """Number of non-whitespace characters."""
-    return len("".join(text.split())) if text else 0
 
 
 def is_hidden(el: HtmlElement) -> bool:
