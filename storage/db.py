@@ -70,6 +70,7 @@ def connect(path: str | os.PathLike[str], *, readonly: bool = False) -> sqlite_u
                 logger.warning("%s: journal_mode is %s, not WAL", path, mode)
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a corrupt file fails here, explained
         # Full-text search (issue #7): the articles_fts triggers call these functions, so every
         # connection that may write articles needs them; see storage/search.py.
         from storage.search import register_functions

@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from storage import stories
-from storage.db import explain, open_db, write_transaction
+from storage.db import connect, explain, open_db, write_transaction
 from storage.store_time import utcnow
 
 logger = logging.getLogger(__name__)
@@ -59,9 +59,16 @@ def _row_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
 class Store:
     """One process's handle on the newsmon database; every write is a BEGIN IMMEDIATE transaction."""
 
-    def __init__(self, path: str | os.PathLike[str], *, migrate_schema: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, migrate_schema: bool = True, readonly: bool = False
+    ) -> None:
         self.path = str(path)
-        self.db: sqlite_utils.Database = open_db(self.path, migrate_schema=migrate_schema, writable=True)
+        # readonly: for reports (runs, health) that must work on a read-only copy and never wait for a writer
+        self.db: sqlite_utils.Database = (
+            connect(self.path, readonly=True)
+            if readonly
+            else open_db(self.path, migrate_schema=migrate_schema, writable=True)
+        )
         # 64 MB page cache: story assignment probes the LSH index, which outgrows the 2 MB default
         self.db.conn.execute("PRAGMA cache_size = -65536")
 

@@ -56,7 +56,7 @@ def _open_existing(db_path: str) -> Store:
         raise click.ClickException(
             f"{db_path}: no such database (run `newsmon schedule` or `newsmon crawl` first)"
         )
-    return Store(db_path, migrate_schema=False)
+    return Store(db_path, readonly=True)
 
 
 def print_runs(rows: Sequence[dict[str, Any]]) -> None:
