@@ -94,6 +94,15 @@ class Site:
         return frozenset(hosts)
 
     @property
+    def host_aliases(self) -> dict[str, str]:
+        """Alias host → the first source's host, the map canonical URLs are made with."""
+        if not self.aliases or not self.sources:
+            return {}
+        from crawler.dedup import host_aliases  # numpy-backed module: loaded only when URLs are made
+
+        return host_aliases(_netloc(self.sources[0].url), self.aliases)
+
+    @property
     def config_hash(self) -> str:
         """Stable hash of the site's configuration, to notice edits."""
         blob = json.dumps(self.raw, sort_keys=True, ensure_ascii=False, default=str)

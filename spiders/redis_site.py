@@ -385,7 +385,7 @@ class RedisSiteSpider(SiteSpider):
                 claim = ""
                 if out.callback == self.parse_article:
                     if aliases is None and ctx is not None:
-                        aliases = _aliases(ctx.run.site)
+                        aliases = ctx.run.site.host_aliases
                     claim = canonicalize_url(out.url, aliases)
                 fp = "" if out.dont_filter else self.fingerprints.request_fingerprint(out)
                 children.append({"claim": claim, "fp": fp, "score": -out.priority})
@@ -494,13 +494,3 @@ _PER_RUN = (
     "requested",
     "capped_sources",
 )
-
-
-def _aliases(site: Site) -> dict[str, str]:
-    """SiteSpider.host_aliases of a site."""
-    return SiteSpider.host_aliases.fget(_SiteOnly(site))  # type: ignore[attr-defined]
-
-
-@dataclass
-class _SiteOnly:
-    site: Site

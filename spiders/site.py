@@ -165,10 +165,7 @@ class SiteSpider(scrapy.Spider):
     @property
     def host_aliases(self) -> dict[str, str]:
         """Alias host → primary host, for canonical URLs."""
-        if not self.site or not self.site.aliases or not self.site.sources:
-            return {}
-        primary = discovery.netloc(self.site.sources[0].url)
-        return {a: primary for a in self.site.aliases if a != primary}
+        return self.site.host_aliases if self.site else {}
 
     # -- start ------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:

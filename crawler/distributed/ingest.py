@@ -78,13 +78,6 @@ class PipelineHost:
         self.spider = SimpleNamespace(host_aliases=None, name="ingest")
 
 
-def site_aliases(site: Site) -> dict[str, str]:
-    """SiteSpider.host_aliases of a site (imported lazily: crawler must not import spiders at load)."""
-    from spiders.redis_site import _aliases
-
-    return _aliases(site)
-
-
 def validators_to_save(
     validators: Mapping[str, Any], source_failures: Mapping[str, int], capped: set[str]
 ) -> dict[str, Any]:
@@ -248,7 +241,7 @@ class Ingest:
                 run_id,
                 site.name if site else None,
             )
-            self.host.spider.host_aliases = site_aliases(site) if site else None
+            self.host.spider.host_aliases = site.host_aliases if site else None
             try:
                 item = self.fingerprint.process_item(self.validate.process_item(dict(m["item"])))
             except DropItem as exc:
