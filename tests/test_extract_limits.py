@@ -50,7 +50,8 @@ def test_hundred_thousand_nested_tags():
         + b"</body></html>"
     )
     art = timed(lambda: extract_article(data, "http://x.gov.cn/deep.html"), 10)
-    assert isinstance(art.is_article, bool)
+    # libxml2 stops at 256 levels: the text below is lost, said as "no article" with a reason
+    assert not art.is_article and art.reason in ("no-body", "too-complex")
 
 
 @pytest.mark.timeout(30)
@@ -59,7 +60,8 @@ def test_many_unclosed_inline_tags():
         b"<html><body><p>" + "开头的正文，足够长，带标点。".encode() + b"<b><i><font>" * 30_000 + b"</body>"
     )
     art = timed(lambda: extract_article(data, "http://x.gov.cn/inline.html"), 10)
-    assert isinstance(art.to_dict(), dict)
+    assert art.is_article and art.body_text.startswith("开头的正文，足够长，带标点。")
+    assert art.to_dict()["body_text"] == art.body_text
 
 
 def test_garbage_bytes_and_controls():
