@@ -255,6 +255,10 @@ class Store:
             "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? AND id != ?",
             (heir[0], art_id, heir[0]),
         )
+        # the heir carries the old body now: near-duplicate candidate lookups must find it
+        blob = conn.execute("SELECT signature FROM articles WHERE id = ?", (heir[0],)).fetchone()[0]
+        if blob is not None:
+            stories.index_article(conn, heir[0], stories.parse_signature(blob))
 
     # -- list-page validators -----------------------------------------------------------------
     def source_state(self, url: str) -> dict[str, Any] | None:

@@ -336,13 +336,6 @@ def reassign(conn: sqlite3.Connection, art_id: int) -> int:
     site, published, title, source, blob, _dup, old_story = _row(conn, art_id)
     if old_story is None:
         return assign(conn, art_id)
-    # An exact copy that inherited the old body carries it now: make sure it is findable.
-    for heir_id, heir_blob in conn.execute(
-        "SELECT id, signature FROM articles WHERE story_id = ? AND id != ? AND duplicate_of IS NULL "
-        "AND signature IS NOT NULL",
-        (old_story, art_id),
-    ).fetchall():
-        index_article(conn, heir_id, parse_signature(heir_blob))
     others = conn.execute(
         "SELECT count(*) FROM articles WHERE story_id = ? AND id != ?", (old_story, art_id)
     ).fetchone()[0]

@@ -164,8 +164,18 @@ def test_extract_override_keys_match_the_extractor() -> None:
 
 def test_host_aliases_map_to_the_first_source_host() -> None:
     site = parse_sites(
-        {"site": [{"name": "cc", "aliases": ["Changchun.gov.cn", "www.changchun.gov.cn"],
-                   "sources": [{"url": "http://www.changchun.gov.cn/zw/index.html"}]}]}  # fmt: skip
+        {
+            "site": [
+                {
+                    "name": "cc",
+                    "aliases": ["Changchun.gov.cn", "www.changchun.gov.cn"],
+                    "sources": [{"url": "http://www.changchun.gov.cn/zw/index.html"}],
+                }
+            ]
+        }  # fmt: skip
     )[0]
     assert site.host_aliases == {"changchun.gov.cn": "www.changchun.gov.cn"}
-    assert parse_sites({"site": [{"name": "x", "sources": [{"url": "http://127.0.0.1:9/"}]}]})[0].host_aliases == {}
+    assert (
+        parse_sites({"site": [{"name": "x", "sources": [{"url": "http://127.0.0.1:9/"}]}]})[0].host_aliases
+        == {}
+    )

@@ -223,3 +223,20 @@ def test_cli_stories_and_dedup(tmp_path: Path) -> None:
     assert res.exit_code == 0 and "rebuild finished: 2 stories" in res.output
     for cmd in ("stories", "dedup"):
         assert "Example:" in runner.invoke(main, [cmd, "--help"]).output
+
+
+def test_a_copy_that_inherits_the_body_is_found_by_later_reposts(store: Store) -> None:
+    """When the first copy's content changes, its exact copy takes the old body and joins the candidate index,
+    so a later edited repost of the old body still finds that story."""
+    g = Gen(9)
+    old, new = "\n".join(g.news(6)[1]), "\n".join(g.news(6)[1])
+    store.save_articles([item("http://x/1", old, site="x"), item("http://y/1", old, site="y")])
+    (sid,) = {r[0] for r in store.db.conn.execute("SELECT story_id FROM articles")}
+    store.save_articles([item("http://x/1", new, site="x")])  # x's page now carries another story
+    heir = store.db.conn.execute("SELECT id FROM articles WHERE url = 'http://y/1'").fetchone()[0]
+    assert store.db.conn.execute("SELECT count(*) FROM dedup_bands WHERE article_id = ?", (heir,)).fetchone()[
+        0
+    ]
+    store.save_articles([item("http://z/1", old + "\n（责任编辑：王丹）", site="z")])
+    ids = dict(store.db.conn.execute("SELECT url, story_id FROM articles"))
+    assert ids["http://z/1"] == ids["http://y/1"] == sid
