@@ -382,6 +382,6 @@ def adhoc_site(urls: Sequence[str], name: str = "adhoc") -> Site:
     return parse_sites({"site": [raw]}, "command line")[0]
 
 
-def site_from_json(blob: str) -> Site:
-    """Rebuild a Site from Site.to_json() (used by the spider subprocess)."""
-    return parse_sites({"site": [json.loads(blob)]}, "spider argument")[0]
+def site_from_json(blob: str, where: str = "spider argument") -> Site:
+    """Rebuild a Site from Site.to_json() (the spider subprocess; sites recorded in the database)."""
+    return parse_sites({"site": [json.loads(blob)]}, where)[0]

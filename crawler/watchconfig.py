@@ -203,16 +203,23 @@ def config_key(path: str | Path) -> str:
     return str(Path(path).resolve())
 
 
+def sync_watches(db: sqlite_utils.Database, config_path: str | Path | None) -> dict[str, int]:
+    """Copy a config file's [[watch]] tables into the database (added/updated/removed counts)."""
+    from storage.watches import sync_config
+
+    if config_path is None:
+        return {}
+    return dict(sync_config(db, load_watches(config_path), config_key(config_path)))
+
+
 def run_watches(db: sqlite_utils.Database, config_path: str | Path | None = None, *, notify: bool = True,
                 now: datetime | None = None, budget_seconds: float | None = None,
                 retry_failed: bool = False) -> dict[str, int]:  # fmt: skip
     """Sync a config file's watches, evaluate articles stored since the last call, send due notifications."""
     from storage.watch_notify import notify_pending
-    from storage.watches import evaluate, sync_config
+    from storage.watches import evaluate
 
-    out: dict[str, int] = {}
-    if config_path is not None:
-        out.update(sync_config(db, load_watches(config_path), config_key(config_path)))
+    out = sync_watches(db, config_path)
     out["hits"] = len(evaluate(db, now))
     if notify:
         out.update(notify_pending(db, now, budget_seconds=budget_seconds, retry_failed=retry_failed))

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from crawler.commands.common import db_option, friendly_errors, settings_option, sites_option
-from crawler.sites import Site, load_sites, parse_duration, parse_sites, select_sites
+from crawler.sites import Site, load_sites, parse_duration, select_sites, site_from_json
 from storage.store import BAD_STATUSES, RUN_STATUSES, Store
 
 HEALTH_HISTORY = 200  # runs read per site for `health`
@@ -288,7 +288,7 @@ def _health_sites(sites_path: str, store: Store) -> list[Site]:
     out = []
     for row in store.db.conn.execute("SELECT name, config FROM sites ORDER BY name"):
         try:
-            site = parse_sites({"site": [json.loads(row[1] or "{}")]}, "database")[0]
+            site = site_from_json(row[1] or "{}", "database")
         except (ValueError, KeyError):
             continue
         if site.enabled and site.name != "adhoc":

@@ -10,7 +10,7 @@ import click
 
 from crawler.commands.common import db_option, friendly_errors, sites_option
 from crawler.sites import ConfigError
-from crawler.watchconfig import config_key, describe, load_watches, run_watches, watch_from_options
+from crawler.watchconfig import describe, run_watches, sync_watches, watch_from_options
 from storage import watches as store_watches
 from storage.db import open_db
 
@@ -24,11 +24,6 @@ def _config_path(ctx: click.Context, sites_path: str) -> str | None:
     if explicit or os.path.exists(sites_path):
         return sites_path
     return None
-
-
-def _sync(db: Any, config: str | None) -> None:
-    if config is not None:
-        store_watches.sync_config(db, load_watches(config), config_key(config))
 
 
 def _definition_options(fn: Any) -> Any:
@@ -95,7 +90,7 @@ def list_cmd(ctx: click.Context, as_json: bool, db_path: str, sites_path: str) -
     Example: newsmon watch list --sites sites.toml --db news.db
     """
     db = open_db(db_path)
-    _sync(db, _config_path(ctx, sites_path))
+    sync_watches(db, _config_path(ctx, sites_path))
     counts = dict(db.conn.execute("SELECT watch, count(*) FROM watch_hits GROUP BY watch").fetchall())
     rows = store_watches.list_watches(db)
     for w in rows:
@@ -168,7 +163,7 @@ def test_cmd(ctx: click.Context, query: str, all_: tuple[str, ...], any_: tuple[
     """
     db = open_db(db_path)
     if watch_name:
-        _sync(db, _config_path(ctx, sites_path))
+        sync_watches(db, _config_path(ctx, sites_path))
         stored = store_watches.get_watch(db, watch_name)
         if stored is None:
             raise click.ClickException(f"no watch named {watch_name!r}")
