@@ -493,8 +493,8 @@ class Scheduler:
             return [f.result() for f in futures]
 
     # -- foreground service ------------------------------------------------------------------------
-    def serve(self, once: bool = False) -> tuple[int, list[RunOutcome]]:
-        """Run in the foreground until SIGTERM/SIGINT (or, with once, until due runs end); return exit code."""
+    def serve(self, once: bool = False) -> list[RunOutcome]:
+        """Run in the foreground until SIGTERM/SIGINT (or, with once, until due runs end); the runs it saw."""
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         outcomes: list[RunOutcome] = []
         try:
@@ -514,7 +514,7 @@ class Scheduler:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        return 0, outcomes
+        return outcomes
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         # only set flags here: the main thread may hold locks the handler would need

@@ -366,8 +366,7 @@ def test_sigterm_to_scheduler_process_exits_within_grace(db: Path, tmp_path: Pat
         "from scheduler import Scheduler\n"
         f"db = Path({str(db)!r})\n"
         "runner = FakeRunner(db, {'busy': [['items', '1000', '0.02']]})\n"
-        "code, _ = Scheduler([make_site('busy')], str(db), runner, shutdown_grace=8).serve()\n"
-        "sys.exit(code)\n"
+        "Scheduler([make_site('busy')], str(db), runner, shutdown_grace=8).serve()\n"
     )
     proc = subprocess.Popen([sys.executable, str(script)])
     try:

@@ -166,7 +166,7 @@ def schedule(
                     "at once; SIGTERM or Ctrl-C to stop",
                     err=True,
                 )
-            code, outcomes = sched.serve(once=once)
+            outcomes = sched.serve(once=once)
     except SchedulerBusy as exc:
         if once:
             click.echo(f"{exc}; nothing to do", err=True)
@@ -181,7 +181,6 @@ def schedule(
         print_runs(rows)
         if any(o.status in BAD_STATUSES for o in outcomes):
             raise SystemExit(1)
-    raise SystemExit(code)
 
 
 @click.command()
