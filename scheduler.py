@@ -12,7 +12,6 @@ so a restart after downtime runs each overdue site once. This module never impor
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import signal
@@ -36,7 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.runner import CrawlJob, process_alive, reap_dead_runs, start_crawl
 from crawler.sites import Site
-from storage.db import StorageError, open_db
+from storage.db import LockHeld, StorageError, open_db, sidecar_lock
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -173,19 +172,11 @@ class SchedulerBusy(RuntimeError):
 @contextlib.contextmanager
 def scheduler_lock(db_path: str) -> Iterator[None]:
     """Hold `<db>.scheduler.lock` so only one scheduler starts crawls for a database."""
-    lock_path = str(db_path) + ".scheduler.lock"
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            raise SchedulerBusy(f"another scheduler (pid {holder}) is running for {db_path}") from exc
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)
+        with sidecar_lock(db_path, "scheduler", wait=False):
+            yield
+    except LockHeld as exc:
+        raise SchedulerBusy(f"another scheduler (pid {exc.holder}) is running for {db_path}") from exc
 
 
 class Scheduler:

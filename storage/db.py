@@ -95,20 +95,39 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
         conn.execute("COMMIT")
 
 
+class LockHeld(Exception):
+    """Another process holds a database's side lock; `holder` is its pid as it wrote it."""
+
+    def __init__(self, holder: str) -> None:
+        self.holder = holder
+        super().__init__(f"held by pid {holder}")
+
+
+@contextlib.contextmanager
+def sidecar_lock(db_path: str | os.PathLike[str], name: str, *, wait: bool = True) -> Iterator[None]:
+    """Hold `<db>.<name>.lock` (flock: released by the kernel even on SIGKILL); LockHeld when wait=False
+    and another process has it. Serializes migrations, and keeps one scheduler and one ingest per database."""
+    fd = os.open(f"{db_path}.{name}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as exc:
+            raise LockHeld(os.pread(fd, 32, 0).decode(errors="replace").strip() or "?") from exc
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 @contextlib.contextmanager
 def _migration_lock(path: str) -> Iterator[None]:
     """Serialize schema migration across processes (first runs of several crawls at once)."""
     if path == ":memory:" or path.startswith("file:"):
         yield
         return
-    lock_path = path + ".migrate.lock"
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with sidecar_lock(path, "migrate"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def migrate(db: sqlite_utils.Database, path: str | os.PathLike[str] = ":memory:") -> list[str]:

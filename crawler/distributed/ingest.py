@@ -11,10 +11,8 @@ only-new fetching (known canonical URLs, earlier failures, source validators) ar
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from types import SimpleNamespace
@@ -28,7 +26,7 @@ from crawler.extensions import COUNT_KEYS, run_status
 from crawler.pipelines import FingerprintPipeline, ValidatePipeline
 from crawler.runstate import get_run_state
 from crawler.sites import Site, site_from_json
-from storage.db import write_transaction
+from storage.db import LockHeld, sidecar_lock, write_transaction
 from storage.store import Store
 from storage.store_time import utcnow
 
@@ -44,15 +42,11 @@ class IngestBusy(RuntimeError):
 @contextlib.contextmanager
 def ingest_lock(db_path: str) -> Iterator[None]:
     """Hold `<db>.ingest.lock`: one writer per database (released by the kernel even on SIGKILL)."""
-    fd = os.open(str(db_path) + ".ingest.lock", os.O_CREAT | os.O_RDWR, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IngestBusy(f"another ingest writer is running for {db_path}") from exc
-        yield
-    finally:
-        os.close(fd)
+        with sidecar_lock(db_path, "ingest", wait=False):
+            yield
+    except LockHeld as exc:
+        raise IngestBusy(f"another ingest writer (pid {exc.holder}) is running for {db_path}") from exc
 
 
 class _Stats:
