@@ -63,6 +63,11 @@ class SiteSpec:
     disallow: tuple[str, ...] = ()
     meetings: bool = False
 
+    @property
+    def shows_author(self) -> bool:
+        """Whether the site's article template prints the author (the Hanweb, UCAP and sitemap-site ones do not)."""
+        return self.cms not in ("hanweb", "ucap", "sitemap")
+
 
 SITES: tuple[SiteSpec, ...] = (
     SiteSpec(
@@ -560,7 +565,7 @@ class World:
             "title": c.title,
             "published_at": iso(it.ts),
             "source": c.source,
-            "author": c.author,
+            "author": c.author if self.spec(it.site).shows_author else None,
             "editor": c.editor,
             "column": self.spec(it.site).columns[it.col].name,
             "body_text": "\n".join(c.paragraphs) if bodies else None,
