@@ -12,11 +12,12 @@ from . import selectors as S
 from .body import body_lines, choose_body, inner_chrome, is_furniture
 from .dates import SHANGHAI, parse_date, plausible, url_date
 from .encoding import decode_html
-from .labels import Region, clean_author, labelled_value, line_dates, split_regions
+from .labels import Region, line_dates, split_regions
 from .media import attachments, images
 from .meta import PageMeta, first_tag, jsonld_text, meta_provenance, read_meta
 from .model import Article, ExtractionError
 from .overrides import Overrides, apply_drop, parse_overrides, select
+from .people import choose_author, choose_source
 from .render import body_html
 from .titles import choose_title, clean_title_tag, site_from_title
 from .tree import (
@@ -25,6 +26,7 @@ from .tree import (
     Stats,
     class_id,
     compute_stats,
+    contains,
     parse_html,
     render_lines,
     squash,
@@ -131,11 +133,17 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
     for node in body_nodes:
         html_parts.append(body_html(node, st, art.url, skip | _title_headings(node, art.title)))
 
-    # Label lines outside the body; the body's own first and last lines are added where they count.
+    # Label lines outside the body, and in chrome inside it (an info table inside the content container);
+    # the body's own first and last lines are added where they count.
     outside = render_lines(root, st, skip=set(body_nodes), skip_nav=False)
+    outer = [el for el in skip if not any(o is not el and contains(st, o, el) for o in skip)]
+    for el in outer:
+        outside.extend(render_lines(el, st, skip_nav=False))
+    if outer:
+        outside.sort(key=lambda ln: ln.order)
     region = split_regions(outside, lines, st, main)
     _fill_date(art, pm, region, ov, root, now)
-    _fill_people(art, pm, region, lines[-INFO_EDGE_LINES:], ov, root)
+    _fill_people(art, pm, region, lines, ov, root)
 
     body = _trim_edges([ln.text for ln in lines], art.title)
     art.body_text = "\n".join(body)
@@ -339,19 +347,15 @@ def _fill_date(
 
 
 def _fill_people(
-    art: Article, pm: PageMeta, region: Region, body_tail: list[Line], ov: Overrides, root: HtmlElement
+    art: Article, pm: PageMeta, region: Region, lines: list[Line], ov: Overrides, root: HtmlElement
 ) -> None:
-    near = region.header + body_tail + region.after
+    near = region.header + lines[-INFO_EDGE_LINES:] + region.after
     source = _override_text(root, ov, "source", art.warnings)
     how = "override"
     if source:
         source = S.SOURCE_LABEL_RE.sub("", source, count=1).strip() or source
     else:
-        source, how = labelled_value(near, S.SOURCE_LABEL_RE), "visible-line"
-    if not source:
-        hit = first_tag(pm, S.META_SOURCE)
-        if hit:
-            source, how = hit[1], meta_provenance(hit[0])
+        source, how = choose_source(pm, near)
     if source:
         art.source, art.provenance["source"] = source, how
 
@@ -360,15 +364,13 @@ def _fill_people(
     if author:
         author = S.AUTHOR_LABEL_RE.sub("", author, count=1).strip() or author
     else:
-        author, how = clean_author(labelled_value(near, S.AUTHOR_LABEL_RE)), "visible-line"
-    if not author:
-        hit = first_tag(pm, S.META_AUTHOR)
-        if hit and hit[1] != art.site_name:
-            author, how = hit[1], meta_provenance(hit[0])
-    if not author and pm.jsonld:
-        author, how = jsonld_text(pm.jsonld.get("author")), "jsonld"
-    if not author:
-        author, how = clean_author(labelled_value(near, S.EDITOR_LABEL_RE)), "visible-line:editor"
+        texts = [ln.text for ln in lines]
+        first = [
+            t
+            for t in texts[: INFO_EDGE_LINES + 1]
+            if "".join(t.split()) != "".join((art.title or "").split())
+        ]
+        author, how = choose_author(pm, near, first, texts[-INFO_EDGE_LINES:], site_name=art.site_name)
     # A 来源 name is a publisher, never the author.
     if author and art.source and "".join(author.split()) == "".join(art.source.split()):
         author = None

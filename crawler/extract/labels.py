@@ -12,8 +12,10 @@ from .tree import HtmlElement, Line, Stats
 
 MAX_VALUE_CHARS = 40
 LIST_TAGS = frozenset({"li", "dd", "dt"})
+CELL_TAGS = frozenset({"td", "th"})
 _LABEL_TAIL = 14  # characters before a date searched for its label
 _STRIP = " \t:：,，;；|｜/·-—()（）[]【】<>《》\"'“”"
+_PAIRS = (("《", "》"), ("（", "）"), ("(", ")"), ("【", "】"), ("[", "]"), ("“", "”"))
 _AUTHOR_TRAIL_RE = re.compile(r"\s*(?:报道|摄影?|整理|供稿|编辑|文|图)\s*$")
 
 
@@ -32,7 +34,8 @@ def split_regions(outside: list[Line], inside: list[Line], st: Stats, body: Html
     usable = [ln for ln in outside if _usable(ln, st)]
     if body is None:
         return Region(usable[: S.HEADER_LINES], [], [], usable)
-    start = st.order[body]
+    # The header ends where the body's text starts (chrome inside the block may come first).
+    start = inside[0].order if inside else st.order[body]
     before = [ln for ln in usable if ln.order < start]
     inside = [ln for ln in inside if _usable(ln, st)]
     after = [ln for ln in usable if ln.order > start]
@@ -43,9 +46,17 @@ def split_regions(outside: list[Line], inside: list[Line], st: Stats, body: Html
 def _usable(ln: Line, st: Stats) -> bool:
     if len(ln.text) > S.MAX_META_LINE_CHARS:
         return False
-    if ln.block in st.nav_blocks or ln.block.tag.lower() in LIST_TAGS:
+    if ln.block in st.nav_blocks:
+        return False
+    if ln.block.tag.lower() in LIST_TAGS and not _only_item(ln.block):
         return False
     return not S.COPYRIGHT_RE.search(ln.text)
+
+
+def _only_item(item: HtmlElement) -> bool:
+    """True for the single item of a list: an info bar marked up as a list, not a list of stories."""
+    parent = item.getparent()
+    return parent is not None and sum(1 for c in parent if c.tag == item.tag) == 1
 
 
 def _label_before(text: str, pos: int) -> str:
@@ -80,19 +91,34 @@ def line_dates(lines: list[Line], now: datetime, *, labelled_only: bool) -> list
     return out
 
 
+def trim_value(value: str) -> str:
+    """Value without separators around it; a bracket it opens or closes itself stays ("光明网-《光明日报》")."""
+    start = len(value) - len(value.lstrip(_STRIP))
+    end = len(value.rstrip(_STRIP))
+    if start >= end:
+        return ""
+    out, head, tail = value[start:end], value[:start].rstrip(), value[end:].lstrip()
+    for left, right in _PAIRS:
+        if out.count(left) > out.count(right) and tail.startswith(right):
+            out += right
+        elif out.count(right) > out.count(left) and head.endswith(left):
+            out = left + out
+    return out
+
+
 def _value_after(text: str, m: re.Match[str]) -> str | None:
     rest = text[m.end() :]
     stop = S.FIELD_STOP_RE.search(rest)
     value = rest[: stop.start()] if stop else rest
-    value = value.strip(_STRIP)
+    value = trim_value(value)
     if not value or len(value) > MAX_VALUE_CHARS:
         return None
     return value
 
 
 def labelled_value(lines: list[Line], label: re.Pattern[str]) -> str | None:
-    """Value of the first 'label：value' in lines."""
-    for ln in lines:
+    """Value of the first 'label：value' in lines (in a table, the value may sit in the next cell)."""
+    for i, ln in enumerate(lines):
         for m in label.finditer(ln.text):
             # A label must start the line or follow a separator, not sit inside a sentence.
             if (
@@ -104,7 +130,21 @@ def labelled_value(lines: list[Line], label: re.Pattern[str]) -> str | None:
             value = _value_after(ln.text, m)
             if value:
                 return value
+            if m.end() == len(ln.text) and i + 1 < len(lines):
+                value = _next_cell(ln, lines[i + 1])
+                if value:
+                    return value
     return None
+
+
+def _next_cell(label: Line, nxt: Line) -> str | None:
+    """The value of a label that fills its own table cell: the text of the next cell in the row."""
+    if label.block.tag.lower() not in CELL_TAGS or nxt.block.getparent() is not label.block.getparent():
+        return None
+    value = trim_value(nxt.text)
+    if not value or len(value) > MAX_VALUE_CHARS or S.FIELD_STOP_RE.match(value):
+        return None
+    return value
 
 
 def _after_value(text: str, m: re.Match[str]) -> bool:
@@ -116,5 +156,5 @@ def clean_author(value: str | None) -> str | None:
     """Author names without trailing role words ("张三 摄" -> "张三")."""
     if not value:
         return None
-    value = _AUTHOR_TRAIL_RE.sub("", value).strip(_STRIP)
+    value = trim_value(_AUTHOR_TRAIL_RE.sub("", value))
     return value or None

@@ -238,13 +238,17 @@ WRITTEN_LABEL_RE = re.compile(r"成文日期|印发日期|发文日期|实施日
 SOURCE_LABEL_RE = re.compile(
     r"(?:信息来源|文章来源|新闻来源|稿件来源|内容来源|来源|出处|Source)" + _SEP, re.I
 )
-AUTHOR_LABEL_RE = re.compile(r"(?:作者|撰稿|撰文|文字|记者|通讯员|发布人|发布者|Author|By)" + _SEP, re.I)
+AUTHOR_LABEL_RE = re.compile(
+    r"(?:作者|撰稿|撰文|文字|执笔人?|记者|通讯员|发布人|发布者|文|Author|By)" + _SEP, re.I
+)
+# The issuing body of an official document (政府信息公开 pages): its author when no person is named.
+ISSUER_LABEL_RE = re.compile(r"(?:发文机关|发布机构|发文单位|发布单位)" + _SEP)
 EDITOR_LABEL_RE = re.compile(r"(?:责任编辑|责编|编辑|审核|审校|校对|签发)" + _SEP)
 # Label words that end a value ("来源：新华社 作者：张三 时间：…").
 FIELD_STOP_RE = re.compile(
     r"\s*(?:[|｜]|(?:发布时间|发布日期|发表时间|时间|日期|来源|信息来源|文章来源|作者|记者|通讯员|责任编辑|编辑|"
     r"浏览次数|浏览量|阅读量|阅读|点击数|点击|访问量|字号|字体|打印|分享|审核|校对|摄影|供稿)\s*[:：]|"
-    r"【|\[|浏览次数|点击数|阅读数|\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月])"
+    r"【|\[|浏览次数|点击数|阅读数|发表于|(?:阅读|评论|点击|浏览)\s*[(（]|\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月])"
 )
 COPYRIGHT_RE = re.compile(r"copyright|版权所有|©|\(c\)|&copy;|ICP|备案|主办单位|承办单位|技术支持", re.I)
 # Lines that list other stories (a date at line end after a title-like text) in related/list blocks.

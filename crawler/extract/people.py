@@ -1,0 +1,200 @@
+"""Who wrote it: labelled lines, meta tags, JSON-LD and the body's own bylines, never the 来源 publisher.
+
+Order, strongest first: a labelled line (作者：/记者：…), a byline in the body that names a role
+("本报记者 张三", "（记者 李四）"), a meta or JSON-LD author that looks like a person, a bare name
+closing or opening the body ("（王五）", a line "赵六" under the headline), the issuing body of an
+official document (发文机关), and last the editor (责任编辑). Values that look like an organisation,
+a web address or a CMS account code are not authors.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import selectors as S
+from .labels import clean_author, labelled_value
+from .meta import PageMeta, first_tag, jsonld_text, meta_provenance
+from .tree import Line
+
+# Common Chinese family names (single and compound); a bare name without a role word must start with one.
+_SURNAMES_1 = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+    "戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯"
+    "纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪"
+    "简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎"
+    "甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝"
+    "区郜海阎隆茅晁索年练平"
+)
+_SURNAMES_2 = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 "  # noqa: SIM905
+    "宇文 司徒 轩辕 端木 独孤 南宫 西门 呼延 申屠 闻人 澹台 赫连".split()
+)
+_CJK_RANGE = r"\u4e00-\u9fff"
+_CJK = rf"[{_CJK_RANGE}]"
+_NAME_RE = re.compile(rf"{_CJK}{{2,4}}(?:[·•]{_CJK}{{1,8}})?")
+# Words that end an organisation's name, not a person's.
+_ORG_END_RE = re.compile(
+    r"(?:报|社|网|网络|台|局|委|厅|办|院|会|站|闻|讯|刊|团|司|府|部|处|所|队|校|馆|厂|店|村|镇|县|市|省|区|"
+    r"中心|客户端|平台|频道|在线|传媒|媒体|编辑部|办公室|新闻)$"
+)
+# Page furniture that starts with a family name ("关注" is not Mr Guan), and words that follow 记者 in prose.
+_NOT_NAMES = frozenset(
+    "关注 关闭 全文 原文 文章 高清 方便 相关 时间 查看 更多 返回 顶部 打印 收藏 评论 播报 "  # noqa: SIM905
+    "获悉 了解 近日 日前 昨日 昨天 今天 今日 表示 采访 发现 注意 看到 来到 报道".split()
+)
+# Role words of a byline: the people after them wrote the story.
+_ROLE_RE = re.compile(
+    r"(?:特约记者|实习记者|见习记者|首席记者|全媒体记者|融媒体记者|记者|通讯员|实习生|撰稿|执笔人?)"
+)
+_CREDIT_RE = re.compile(r"[文图]\s*[/／|｜:：]\s*(?:[文图]\s*)?")
+_NAME_SEP_RE = re.compile(r"\s*[、，,；;和及/]\s*|\s+")
+# What may follow the names of a byline: "（姚峰 上海报道）", "张三 摄", "李四/文".
+_BYLINE_TAIL_RE = re.compile(
+    rf"(?:(?:\s+{_CJK}{{2,3}}|\s*)(?:报道|摄影|摄|整理|供稿)|\s*[/／]\s*[文图]|\s+[文图])\s*$"
+)
+_PAREN_END_RE = re.compile(r"[（(]([^（）()]{2,40})[)）]\s*[。.]?\s*$")
+_PAREN_ANY_RE = re.compile(r"[（(]([^（）()]{2,40})[)）]")
+_ORG_WORD_RE = re.compile(r"\b(?:team|inc|ltd|llc|corp|group|studio|media|news|network|press)\b", re.I)
+_WEB_RE = re.compile(r"https?:|www\.|\w\.(?:com|cn|net|org|gov)\b", re.I)
+_ACCOUNT_RE = re.compile(r"[A-Za-z_\-]*\d{3,}[\w\-]*")
+MAX_BYLINE_CHARS = 48
+EDGE_LINES = 3
+
+
+def person_names(text: str, *, need_surname: bool) -> list[str] | None:
+    """The names in "张三 李四" / "张三、李四", or None when any part is not a plausible name."""
+    parts = [p for p in _NAME_SEP_RE.split(text.strip()) if p]
+    if not parts or len(parts) > 6:
+        return None
+    for p in parts:
+        if not _NAME_RE.fullmatch(p) or _ORG_END_RE.search(p) or p in _NOT_NAMES:
+            return None
+        if need_surname and not (p[0] in _SURNAMES_1 or p[:2] in _SURNAMES_2):
+            return None
+        if need_surname and len(p) > 4:
+            return None
+    return parts
+
+
+def _role_names(text: str) -> list[str] | None:
+    """Names after role words: "记者 张三 通讯员 李四" → [张三, 李四]; None unless every part is a name."""
+    text = _BYLINE_TAIL_RE.sub("", text.strip())
+    m = _ROLE_RE.search(text)
+    if not m:
+        return None
+    names: list[str] = []
+    for seg in _ROLE_RE.split(text[m.start() :]):
+        seg = seg.strip(" \t:：")
+        if not seg:
+            continue
+        found = person_names(_BYLINE_TAIL_RE.sub("", seg), need_surname=False)
+        if found is None:
+            return None
+        names.extend(found)
+    return names or None
+
+
+def _byline_line(text: str) -> list[str] | None:
+    """A whole line that is a byline: "光明日报记者 王建宏 张文攀", "□ 本报记者 葛灵丹"."""
+    text = text.strip(" \t□■◆●▲—-|｜")
+    if len(text) > MAX_BYLINE_CHARS:
+        return None
+    credit = _CREDIT_RE.match(text)  # "文/记者 张三", "图｜李四"
+    if credit:
+        rest = text[credit.end() :]
+        return _role_names(rest) if _ROLE_RE.search(rest) else person_names(rest, need_surname=True)
+    m = _ROLE_RE.search(text)
+    # At most a publisher's name before the role word ("新华网黑龙江频道 记者").
+    if not m or m.start() > 12 or not re.fullmatch(rf"[{_CJK_RANGE}\s]*", text[: m.start()]):
+        return None
+    return _role_names(text)
+
+
+def body_byline(first: list[str], last: list[str]) -> tuple[list[str], str] | None:
+    """Authors named by the body's own opening or closing lines, with how they were found."""
+    for text in first:
+        names = _byline_line(text)
+        if names:
+            return names, "body-byline"
+        for found in _PAREN_ANY_RE.finditer(text[:80]):  # "据新华社拉萨电（记者 格桑边觉）记者近日…"
+            inner = found.group(1).strip()
+            names = _role_names(inner) if _ROLE_RE.match(inner) else None
+            if names:
+                return names, "body-byline"
+    for text in reversed(last):
+        names = _byline_line(text)
+        if names:
+            return names, "body-byline"
+        closing = _PAREN_END_RE.search(text)
+        if not closing:
+            continue
+        inner = closing.group(1).strip()
+        names = _role_names(inner) if _ROLE_RE.search(inner) else None
+        if names:
+            return names, "body-byline"
+        names = person_names(_BYLINE_TAIL_RE.sub("", inner), need_surname=True)
+        if names:
+            return names, "body-byline:bare"
+    # A line of names only, opening the body right under the headline.
+    if first:
+        names = person_names(first[0], need_surname=True)
+        if names:
+            return names, "body-byline:bare"
+    return None
+
+
+def looks_like_person(value: str, *, site_name: str | None = None) -> bool:
+    """False for organisations, web addresses, account codes and the site's own name."""
+    flat = "".join(value.split())
+    if (
+        not flat
+        or len(flat) > 40
+        or _WEB_RE.search(flat)
+        or _ACCOUNT_RE.fullmatch(flat)
+        or _ORG_WORD_RE.search(value)
+    ):
+        return False
+    if site_name and flat == "".join(site_name.split()):
+        return False
+    return not any(_ORG_END_RE.search(p) for p in re.split(r"[、，,；;\s]+", value) if p)
+
+
+def choose_source(pm: PageMeta, near: list[Line]) -> tuple[str | None, str]:
+    """The 来源 publisher: a labelled line first, then the meta tags."""
+    source = labelled_value(near, S.SOURCE_LABEL_RE)
+    if source:
+        return source, "visible-line"
+    hit = first_tag(pm, S.META_SOURCE)
+    if hit:
+        return hit[1], meta_provenance(hit[0])
+    return None, ""
+
+
+def choose_author(
+    pm: PageMeta, near: list[Line], first: list[str], last: list[str], *, site_name: str | None
+) -> tuple[str | None, str]:
+    """The author and where it came from (see the module docstring for the order)."""
+    labelled = clean_author(labelled_value(near, S.AUTHOR_LABEL_RE))
+    if labelled and not _WEB_RE.search(labelled):
+        names = person_names(labelled, need_surname=False)
+        return (" ".join(names) if names else labelled), "visible-line"
+    byline = body_byline(first[:EDGE_LINES], last[-EDGE_LINES:])
+    if byline and byline[1] == "body-byline":
+        return " ".join(byline[0]), byline[1]
+    hit = first_tag(pm, S.META_AUTHOR)
+    if hit and looks_like_person(hit[1], site_name=site_name):
+        return hit[1], meta_provenance(hit[0])
+    if pm.jsonld:
+        value = jsonld_text(pm.jsonld.get("author"))
+        if value and looks_like_person(value, site_name=site_name):
+            return value, "jsonld"
+    if byline:
+        return " ".join(byline[0]), byline[1]
+    issuer = labelled_value(near, S.ISSUER_LABEL_RE)
+    if issuer:
+        return issuer, "visible-line:issuer"
+    editor = clean_author(labelled_value(near, S.EDITOR_LABEL_RE))
+    if editor:
+        return editor, "visible-line:editor"
+    return None, ""
