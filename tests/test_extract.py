@@ -49,6 +49,20 @@ def test_trs_body_without_chrome():
         assert chrome not in text
 
 
+def test_control_labels_at_the_body_edges_are_not_text():
+    prose = (
+        "<p>新华社巴黎12月9日电（记者唐雨）法国9日再次爆发全国跨行业大罢工，反对政府进行退休制度改革。</p>"
+        * 3
+    )
+    html = (
+        "<html><body><h1>法国全国大罢工再次严重影响交通</h1><div id='detail'><p>图集</p><p>链接已复制</p>"
+        f"{prose}<p>+1</p><p>【纠错】</p></div></body></html>"
+    )
+    lines = extract_article(html, "http://www.example.cn/a.htm", now=NOW).body_text.split("\n")
+    assert lines[0].startswith("新华社巴黎") and lines[-1].endswith("退休制度改革。")
+    assert len(lines) == 3
+
+
 def test_trs_body_html_is_clean_and_absolute():
     html = extract("trs_gov.html").body_html
     assert "<script" not in html and "<style" not in html and "onclick" not in html and "style=" not in html

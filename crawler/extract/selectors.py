@@ -176,7 +176,10 @@ MAX_FOOTER_LINE_CHARS = 200
 MIN_CHARS_BEFORE_TAIL = 80
 # A lone "[大 中 小]"-type font switcher or a pure punctuation line.
 NOISE_LINE_RE = re.compile(
-    r"^[\s\[\]【】()（）|｜/·:：>»«<-]*(?:[大中小默认]\s*){1,4}[\s\]】)）]*$|^[\W_]{1,3}$"
+    r"^[\s\[\]【】()（）|｜/·:：>»«<-]*(?:[大中小默认]\s*){1,4}[\s\]】)）]*$|^[\W_]{1,3}$|"
+    # The label of a control, alone on its line: 【纠错】, 点赞 +1, 图集, 链接已复制, Play Video.
+    r"^[【\[]?\s*(?:纠错|我要纠错|点赞|赞|图集|举报|复制链接|链接已复制|返回列表|播报文章|语音播报文章，?释放双眼|"
+    r"Play Video|[+＋]\d{0,4})\s*[】\]]?$"
 )
 
 META_DATE = (
