@@ -195,6 +195,32 @@ def test_publish_date_not_written_date():
     assert art.published_at.date().isoformat() == "2022-01-28"
 
 
+@pytest.mark.parametrize(
+    ("cells", "day", "how"),
+    [
+        ((("发布日期：", "2024年03月05日"), ("成文日期：", "2024年02月27日")), "2024-03-05", "visible-line"),
+        ((("成文日期：", "2024年02月27日"), ("发布日期：", "2024年03月05日")), "2024-03-05", "visible-line"),
+        # Only the written date on the page: it is the last resort, and says so.
+        (
+            (("成文日期：", "2024年02月27日"), ("发文机关：", "青石市人民政府")),
+            "2024-02-27",
+            "visible-line:written",
+        ),
+    ],
+)
+def test_dates_with_their_labels_in_the_cell_before(cells, day, how):
+    rows = "".join(f"<tr><td>{label}</td><td>{value}</td></tr>" for label, value in cells)
+    prose = (
+        "<p>为做好春耕生产工作，确保粮食安全，现将有关事项通知如下。各地要高度重视，认真抓好落实。</p>" * 3
+    )
+    html = (
+        f"<html><body><table class='xxgk'>{rows}</table><h1>关于做好春耕生产工作的通知</h1>"
+        f"<div id='UCAP-CONTENT'>{prose}</div></body></html>"
+    )
+    art = extract_article(html, "http://www.qingshi.gov.cn/zwgk/content_1.htm", now=NOW)
+    assert (art.published_at.date().isoformat(), art.provenance["published_at"]) == (day, how)
+
+
 # --- source vs author -------------------------------------------------------------------------------
 def test_source_is_never_author():
     html = """<html><head><meta name="author" content="新华社"></head><body><h1>一篇转载的新闻标题</h1>

@@ -12,7 +12,7 @@ from . import selectors as S
 from .body import body_lines, choose_body, inner_chrome, is_furniture
 from .dates import SHANGHAI, parse_date, plausible, url_date
 from .encoding import decode_html
-from .labels import Region, line_dates, split_regions
+from .labels import ANY_DATE, LABELLED, WRITTEN, Region, line_dates, split_regions
 from .media import attachments, images
 from .meta import PageMeta, first_tag, jsonld_text, meta_provenance, read_meta
 from .model import Article, ExtractionError
@@ -315,7 +315,7 @@ def _fill_date(
             return
         art.warnings.append(f"override date found no date in {forced[:60]!r}")
     candidates: list[tuple[str, datetime | None]] = []
-    header_labelled = line_dates(region.header, now, labelled_only=True)
+    header_labelled = line_dates(region.header, now, kinds=LABELLED)
     candidates.append(("visible-line", header_labelled[0] if header_labelled else None))
     hit = first_tag(pm, S.META_DATE)
     meta_dt = parse_date(hit[1]) if hit else None
@@ -323,16 +323,19 @@ def _fill_date(
     if pm.jsonld:
         candidates.append(("jsonld", parse_date(str(pm.jsonld.get("datePublished") or ""))))
     # Unlabelled dates: the one closest above the body, else a short date line opening the body.
-    before_any = line_dates(region.before[-8:], now, labelled_only=False)
+    before_any = line_dates(region.before[-8:], now, kinds=ANY_DATE)
     candidates.append(("visible-line", before_any[-1] if before_any else None))
     opening = [ln for ln in region.header[len(region.before) :] if _is_info_line(ln.text)]
-    opening_any = line_dates(opening, now, labelled_only=False)
+    opening_any = line_dates(opening, now, kinds=ANY_DATE)
     candidates.append(("visible-line", opening_any[0] if opening_any else None))
-    after = line_dates(region.after, now, labelled_only=True)
+    after = line_dates(region.after, now, kinds=LABELLED)
     candidates.append(("visible-line", after[0] if after else None))
-    anywhere = line_dates(region.other, now, labelled_only=True)
+    anywhere = line_dates(region.other, now, kinds=LABELLED)
     candidates.append(("visible-line", anywhere[0] if anywhere else None))
     candidates.append(("url", url_date(art.url)))
+    # Last resort: the date the document was written (成文日期) — it precedes publication, never follows it.
+    written = line_dates(region.header, now, kinds=WRITTEN)
+    candidates.append(("visible-line:written", written[0] if written else None))
     for how, dt in candidates:
         if dt is not None and plausible(dt, now):
             if (dt.hour, dt.minute, dt.second) == (0, 0, 0):

@@ -76,18 +76,27 @@ def _label_before(text: str, pos: int) -> str:
     return ""
 
 
-def line_dates(lines: list[Line], now: datetime, *, labelled_only: bool) -> list[datetime]:
-    """Plausible publish dates written in lines, in order (written/updated dates skipped)."""
+LABELLED = frozenset({"date"})
+ANY_DATE = frozenset({"date", ""})
+WRITTEN = frozenset({"written"})
+
+
+def line_dates(lines: list[Line], now: datetime, *, kinds: frozenset[str]) -> list[datetime]:
+    """Plausible dates written in lines, in order, whose label is of the given kinds.
+
+    Kinds: "date" (a publish-date label), "" (no label), "written" (成文日期 and the like), "update".
+    A date alone in a table cell takes the label of the cell before it.
+    """
     out = []
+    prev: Line | None = None
     for ln in lines:
         for dt, pos in find_dates(ln.text):
             label = _label_before(ln.text, pos)
-            if label in ("written", "update"):
-                continue
-            if labelled_only and label != "date":
-                continue
-            if plausible(dt, now):
+            if not label and prev is not None and not ln.text[:pos].strip() and _cell_pair(prev, ln):
+                label = _label_before(prev.text, len(prev.text))
+            if label in kinds and plausible(dt, now):
                 out.append(dt)
+        prev = ln
     return out
 
 
@@ -137,9 +146,14 @@ def labelled_value(lines: list[Line], label: re.Pattern[str]) -> str | None:
     return None
 
 
+def _cell_pair(label: Line, value: Line) -> bool:
+    """True when two lines are neighbouring cells of one table row (a label and its value)."""
+    return label.block.tag.lower() in CELL_TAGS and value.block.getparent() is label.block.getparent()
+
+
 def _next_cell(label: Line, nxt: Line) -> str | None:
     """The value of a label that fills its own table cell: the text of the next cell in the row."""
-    if label.block.tag.lower() not in CELL_TAGS or nxt.block.getparent() is not label.block.getparent():
+    if not _cell_pair(label, nxt):
         return None
     value = trim_value(nxt.text)
     if not value or len(value) > MAX_VALUE_CHARS or S.FIELD_STOP_RE.match(value):
