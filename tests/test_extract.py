@@ -63,6 +63,21 @@ def test_control_labels_at_the_body_edges_are_not_text():
     assert len(lines) == 3
 
 
+def test_platform_page_ends_at_its_disclaimer_and_comments():
+    prose = "<p>斯诺克名将在刚刚结束的世锦赛上提前出局，但他表示会继续坚持训练，争取明年再战。</p>" * 3
+    for tail in (
+        "<p>以上内容为创作者平台用户上传并发布，本平台仅提供信息存储服务</p><p>451</p><p>文章不错，点个赞吧</p>",
+        "<p>评论13</p><p>Yang7569</p><p>这篇文章写得真不错，我很喜欢这位球员。</p>",
+    ):
+        html = (
+            "<html><body><h1>斯诺克名将提前出局</h1><div class='detail-content'><p>关注</p><p>2024-05-08 23:23</p>"
+            f"<p>来自甘肃</p>{prose}{tail}</div></body></html>"
+        )
+        lines = extract_article(html, "http://www.example.com/a", now=NOW).body_text.split("\n")
+        assert lines[0].startswith("斯诺克名将") and lines[-1].endswith("争取明年再战。")
+        assert len(lines) == 3
+
+
 def test_trs_body_html_is_clean_and_absolute():
     html = extract("trs_gov.html").body_html
     assert "<script" not in html and "<style" not in html and "onclick" not in html and "style=" not in html

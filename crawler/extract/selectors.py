@@ -165,11 +165,15 @@ BOILERPLATE_LINE_RE = re.compile(
 TAIL_MARKER_RE = re.compile(
     r"^[【\[]?(?:其他人也在看|相关阅读|相关新闻|相关文章|相关链接|相关报道|相关稿件|相关信息|推荐阅读|热门推荐|猜你喜欢|"
     r"延伸阅读|更多(?:新闻|阅读|精彩|内容)|热点新闻|热门文章|为你推荐|大家都在看|精彩推荐|网友评论|发表评论|我要评论|"
-    r"评论区|全部评论|热门评论|最新评论|Related (?:articles|stories|news)|Read more)[】\]]?\s*[:：>》]*$",
+    r"评论区|全部评论|热门评论|最新评论|评论\s*[(（]?\d+[)）]?|(?:共|全部)?\d+\s*条评论|"
+    r"Related (?:articles|stories|news)|Read more)[】\]]?\s*[:：>》]*$",
     re.I,
 )
 FOOTER_LINE_RE = re.compile(
-    r"版权所有|copyright|©|all rights reserved|ICP备|ICP证|网站标识码|网站识别码|违法和不良信息举报", re.I
+    r"版权所有|copyright|©|all rights reserved|ICP备|ICP证|网站标识码|网站识别码|违法和不良信息举报|"
+    # a content platform's closing disclaimer (搜狐号, 网易号, 快传号 …: "仅提供信息存储空间服务")
+    r"仅提供信息(?:存储|发布)",
+    re.I,
 )
 MAX_FOOTER_LINE_CHARS = 200
 # Body text that must come before a tail marker for the cut to apply.
@@ -177,8 +181,9 @@ MIN_CHARS_BEFORE_TAIL = 80
 # A lone "[大 中 小]"-type font switcher or a pure punctuation line.
 NOISE_LINE_RE = re.compile(
     r"^[\s\[\]【】()（）|｜/·:：>»«<-]*(?:[大中小默认]\s*){1,4}[\s\]】)）]*$|^[\W_]{1,3}$|"
-    # The label of a control, alone on its line: 【纠错】, 点赞 +1, 图集, 链接已复制, Play Video.
-    r"^[【\[]?\s*(?:纠错|我要纠错|点赞|赞|图集|举报|复制链接|链接已复制|返回列表|播报文章|语音播报文章，?释放双眼|"
+    # The label of a control, alone on its line: 【纠错】, 点赞 +1, 图集, 链接已复制, Play Video; a poster's IP place.
+    r"^[【\[]?\s*(?:纠错|我要纠错|点赞|赞|关注|[+＋]\s*关注|图集|举报|复制链接|链接已复制|返回列表|播报文章|语音播报文章，?释放双眼|"
+    r"来自[\u4e00-\u9fff]{2,5}|IP属地[:：]?\s*[\u4e00-\u9fff]{2,5}|"
     r"Play Video|[+＋]\d{0,4})\s*[】\]]?$"
 )
 
