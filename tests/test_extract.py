@@ -78,6 +78,23 @@ def test_platform_page_ends_at_its_disclaimer_and_comments():
         assert len(lines) == 3
 
 
+def test_address_date_and_byline_lines_opening_the_body_are_not_text():
+    prose = (
+        "<p>李金泽同志现任黑龙江省某机械有限责任公司党委书记、董事长兼总经理，先后荣获多项国家专利。</p>" * 3
+    )
+    html = (
+        "<html><body><h1>李金泽：做实业的带头人</h1><div class='main'><p>www.chinaneast.gov.cn</p>"
+        "<p>http://www.sina.net 2005年08月16日 11:21 《理财周刊》</p><p>新华网黑龙江频道 记者 伊琳 李清芬</p>"
+        f"{prose}<p>（责任编辑：黄帅）</p><p>振兴东北网版权与免责声明：</p>"
+        "<p>凡本网注明来源的所有作品，版权均属于本网，未经本网授权不得转载、摘编或利用其它方式使用上述作品。</p>"
+        "</div></body></html>"
+    )
+    art = extract_article(html, "http://www.example.cn/a.htm", now=NOW)
+    lines = art.body_text.split("\n")
+    assert lines[0].startswith("李金泽同志") and len(lines) == 3
+    assert art.author == "伊琳 李清芬"  # found before the byline line leaves the body
+
+
 def test_trs_body_html_is_clean_and_absolute():
     html = extract("trs_gov.html").body_html
     assert "<script" not in html and "<style" not in html and "onclick" not in html and "style=" not in html

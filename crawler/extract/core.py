@@ -17,7 +17,7 @@ from .media import attachments, images
 from .meta import PageMeta, first_tag, jsonld_text, meta_provenance, read_meta
 from .model import Article, ExtractionError
 from .overrides import Overrides, apply_drop, parse_overrides, select
-from .people import choose_author, choose_source
+from .people import choose_author, choose_source, is_byline_line
 from .render import body_html
 from .titles import choose_title, clean_title_tag, site_from_title
 from .tree import (
@@ -51,6 +51,7 @@ INFO_LINE_LABEL_RE = re.compile(
     r"^(?:.{0,30}?)(?:发布时间|发布日期|发表时间|来源|信息来源|文章来源|作者|责任编辑|编辑|浏览次数|点击数|阅读次数|"
     r"字号|【字体|打印)\s*[:：]"
 )
+WEB_ADDRESS_RE = re.compile(r"(?:https?://|www\.)[\w.\-/:%?=&]*", re.I)
 INFO_EDGE_LINES = 3
 ATTACHMENT_LEVELS = 2
 
@@ -206,7 +207,7 @@ def _trim_edges(lines: list[str], title: str | None) -> list[str]:
         if not out:
             break
         first = "".join(out[0].split())
-        if (tnorm and first == tnorm) or _is_info_line(out[0]):
+        if (tnorm and first == tnorm) or _is_info_line(out[0]) or is_byline_line(out[0]):
             out.pop(0)
         else:
             break
@@ -228,7 +229,10 @@ def _is_info_line(text: str) -> bool:
         return False
     if INFO_LINE_LABEL_RE.search(text):
         return True
-    # A bare date(-time) line with little else ("2023-11-28 09:30  新华网").
+    # A bare web address, or a date(-time) line with little else ("2023-11-28 09:30  新华网").
+    text = WEB_ADDRESS_RE.sub("", text).strip()
+    if not text:
+        return True
     m = S.DATE_TEXT_RE.search(text)
     return bool(m and len(text) - (m.end() - m.start()) <= 16 and m.start() <= 12)
 

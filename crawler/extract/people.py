@@ -111,6 +111,11 @@ def _byline_line(text: str) -> list[str] | None:
     return _role_names(text)
 
 
+def is_byline_line(text: str) -> bool:
+    """True for a line that only names who wrote the story ("本报记者 张三 李四")."""
+    return _byline_line(text) is not None
+
+
 def body_byline(first: list[str], last: list[str]) -> tuple[list[str], str] | None:
     """Authors named by the body's own opening or closing lines, with how they were found."""
     for text in first:

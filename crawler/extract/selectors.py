@@ -170,7 +170,7 @@ TAIL_MARKER_RE = re.compile(
     re.I,
 )
 FOOTER_LINE_RE = re.compile(
-    r"版权所有|copyright|©|all rights reserved|ICP备|ICP证|网站标识码|网站识别码|违法和不良信息举报|"
+    r"版权所有|版权与免责声明|免责声明[:：]|copyright|©|all rights reserved|ICP备|ICP证|网站标识码|网站识别码|违法和不良信息举报|"
     # a content platform's closing disclaimer (搜狐号, 网易号, 快传号 …: "仅提供信息存储空间服务")
     r"仅提供信息(?:存储|发布)",
     re.I,
