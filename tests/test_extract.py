@@ -95,6 +95,19 @@ def test_address_date_and_byline_lines_opening_the_body_are_not_text():
     assert art.author == "伊琳 李清芬"  # found before the byline line leaves the body
 
 
+def test_headline_repeated_under_its_source_and_date_starts_the_body():
+    prose = (
+        "<p>（法新社羅馬19日電）德國網球好手茲韋列夫今天以兩盤擊敗智利選手，在義大利公開賽拿下冠軍。</p>" * 3
+    )
+    html = (
+        "<html><body><h1>義大利公開賽 茲韋列夫封王</h1><div class='caas-body'><p>義大利公開賽 茲韋列夫封王</p>"
+        f"<p>法新社</p><p>2024年5月20日週一 下午2:05</p><p>義大利公開賽 茲韋列夫封王</p>{prose}<p>播报</p>"
+        "<p>编辑</p></div></body></html>"
+    )
+    lines = extract_article(html, "http://www.example.com/a", now=NOW).body_text.split("\n")
+    assert lines[0].startswith("（法新社羅馬19日電）") and len(lines) == 3
+
+
 def test_trs_body_html_is_clean_and_absolute():
     html = extract("trs_gov.html").body_html
     assert "<script" not in html and "<style" not in html and "onclick" not in html and "style=" not in html

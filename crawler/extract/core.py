@@ -53,6 +53,7 @@ INFO_LINE_LABEL_RE = re.compile(
 )
 WEB_ADDRESS_RE = re.compile(r"(?:https?://|www\.)[\w.\-/:%?=&]*", re.I)
 INFO_EDGE_LINES = 3
+HEADER_LINE_CHARS = 40
 ATTACHMENT_LEVELS = 2
 
 
@@ -203,6 +204,12 @@ def _trim_edges(lines: list[str], title: str | None) -> list[str]:
     """Drop a repeated headline and byline/date/source lines at the start and end of the body."""
     tnorm = "".join((title or "").split())
     out = list(lines)
+    # The headline repeated in the block's first lines: the short lines above it are its kicker/source/date.
+    repeats = [
+        k for k, line in enumerate(out[: INFO_EDGE_LINES + 1]) if tnorm and "".join(line.split()) == tnorm
+    ]
+    if repeats and all(len(x) <= HEADER_LINE_CHARS for x in out[: repeats[-1]]):
+        out = out[repeats[-1] :]
     for _ in range(INFO_EDGE_LINES + 1):
         if not out:
             break
