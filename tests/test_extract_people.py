@@ -94,6 +94,17 @@ def test_bare_name_line_under_the_headline():
     assert extract(make(f"<p>{PROSE}</p><p>胡平</p><p>{PROSE}</p>")).author is None
 
 
+def test_bracketed_name_on_the_date_line():
+    info = "<div class='info'>2004年7月16日08:19 [ 黄宇 ] 来源：[ 国际金融报 ]</div>"
+    art = extract(make(f"<p>{PROSE}</p><p>{PROSE}</p>", info=info))
+    assert (art.author, art.source) == ("黄宇", "国际金融报")
+    for info in (
+        "<div class='info'>2004年7月16日08:19 来源：[ 王府井 ] 【打印】 [ 关闭 ]</div>",
+        "<div class='info'>[ 黄宇 ] 来源：国际金融报</div>",  # no date: not an info line
+    ):
+        assert extract(make(f"<p>{PROSE}</p><p>{PROSE}</p>", info=info)).author is None
+
+
 # --- order of the cascade ----------------------------------------------------------------------------
 def test_labelled_line_wins_over_body_byline_and_meta():
     info = "<div class='info'>发布时间：2024-03-01 09:00 作者：李明</div>"
@@ -123,6 +134,18 @@ def test_meta_author_that_is_not_a_person(meta: str):
 def test_labelled_value_stops_at_counters():
     info = "<div class='info'>作者:zboygirl 阅读(1660) 评论(5) 编辑 发表于:2005-07-31 12:30</div>"
     assert extract(make(f"<p>{PROSE}</p>", info=info)).author == "zboygirl"
+
+
+@pytest.mark.parametrize(
+    ("info", "source"),
+    [
+        ("来源：上海奉贤 选稿：许文杰", "上海奉贤"),  # an unknown label still ends the value
+        ("来源：[ 国际金融报 ] 【打印】", "国际金融报"),
+        ('来源：\n size="20" 发布日期：2024-03-01', None),  # markup left in a broken page is no value
+    ],
+)
+def test_source_value_edges(info: str, source: str | None):
+    assert extract(make(f"<p>{PROSE}</p>", info=f"<div class='info'>{info}</div>")).source == source
 
 
 # --- where labels sit -------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ CELL_TAGS = frozenset({"td", "th"})
 _LABEL_TAIL = 14  # characters before a date searched for its label
 _STRIP = " \t:：,，;；|｜/·-—()（）[]【】<>《》\"'“”"
 _PAIRS = (("《", "》"), ("（", "）"), ("(", ")"), ("【", "】"), ("[", "]"), ("“", "”"))
+_MARKUP_RE = re.compile(r"[<>{}]|\w=[\"']")  # markup left in the text of a broken page: size="20"
+_BOXED_RE = re.compile(r"\s*[\[【]\s*([^\[\]【】:：]{1,40}?)\s*[\]】]")
 _AUTHOR_TRAIL_RE = re.compile(r"\s*(?:报道|摄影?|整理|供稿|编辑|文|图)\s*$")
 
 
@@ -117,10 +119,11 @@ def trim_value(value: str) -> str:
 
 def _value_after(text: str, m: re.Match[str]) -> str | None:
     rest = text[m.end() :]
+    boxed = _BOXED_RE.match(rest)  # "来源：[ 人民网 ]"
     stop = S.FIELD_STOP_RE.search(rest)
-    value = rest[: stop.start()] if stop else rest
+    value = boxed.group(1) if boxed else rest[: stop.start()] if stop else rest
     value = trim_value(value)
-    if not value or len(value) > MAX_VALUE_CHARS:
+    if not value or len(value) > MAX_VALUE_CHARS or _MARKUP_RE.search(value):
         return None
     return value
 

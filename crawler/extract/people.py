@@ -1,7 +1,7 @@
 """Who wrote it: labelled lines, meta tags, JSON-LD and the body's own bylines, never the 来源 publisher.
 
 Order, strongest first: a labelled line (作者：/记者：…), a byline in the body that names a role
-("本报记者 张三", "（记者 李四）"), a meta or JSON-LD author that looks like a person, a bare name
+("本报记者 张三", "（记者 李四）"), a bracketed name on the date line ("2004年7月16日 [ 黄宇 ]"), a meta or JSON-LD author that looks like a person, a bare name
 closing or opening the body ("（王五）", a line "赵六" under the headline), the issuing body of an
 official document (发文机关), and last the editor (责任编辑). Values that look like an organisation,
 a web address or a CMS account code are not authors.
@@ -54,6 +54,7 @@ _BYLINE_TAIL_RE = re.compile(
     rf"(?:(?:\s+{_CJK}{{2,3}}|\s*)(?:报道|摄影|摄|整理|供稿)|\s*[/／]\s*[文图]|\s+[文图])\s*$"
 )
 _PAREN_END_RE = re.compile(r"[（(]([^（）()]{2,40})[)）]\s*[。.]?\s*$")
+_BRACKETED_RE = re.compile(r"[\[【]\s*([^\[\]【】]{2,20}?)\s*[\]】]")
 _PAREN_ANY_RE = re.compile(r"[（(]([^（）()]{2,40})[)）]")
 _ORG_WORD_RE = re.compile(r"\b(?:team|inc|ltd|llc|corp|group|studio|media|news|network|press)\b", re.I)
 _WEB_RE = re.compile(r"https?:|www\.|\w\.(?:com|cn|net|org|gov)\b", re.I)
@@ -149,6 +150,21 @@ def body_byline(first: list[str], last: list[str]) -> tuple[list[str], str] | No
     return None
 
 
+def info_line_names(lines: list[Line]) -> list[str] | None:
+    """A bracketed name on a dated info line: "2004年7月16日08:19 [ 黄宇 ] 来源：[ 人民网 ]"."""
+    for ln in lines:
+        if len(ln.text) > S.MAX_META_LINE_CHARS or not S.DATE_TEXT_RE.search(ln.text):
+            continue
+        for m in _BRACKETED_RE.finditer(ln.text):
+            head = ln.text[: m.start()].rstrip()
+            if head.endswith((":", "：")):  # a labelled value ("来源：[ 人民网 ]") is not a byline
+                continue
+            names = person_names(m.group(1), need_surname=True)
+            if names:
+                return names
+    return None
+
+
 def looks_like_person(value: str, *, site_name: str | None = None) -> bool:
     """False for organisations, web addresses, account codes and the site's own name."""
     flat = "".join(value.split())
@@ -187,6 +203,9 @@ def choose_author(
     byline = body_byline(first[:EDGE_LINES], last[-EDGE_LINES:])
     if byline and byline[1] == "body-byline":
         return " ".join(byline[0]), byline[1]
+    names = info_line_names(near)
+    if names:
+        return " ".join(names), "visible-line"
     hit = first_tag(pm, S.META_AUTHOR)
     if hit and looks_like_person(hit[1], site_name=site_name):
         return hit[1], meta_provenance(hit[0])

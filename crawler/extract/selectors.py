@@ -256,7 +256,9 @@ EDITOR_LABEL_RE = re.compile(r"(?:责任编辑|责编|编辑|审核|审校|校�
 FIELD_STOP_RE = re.compile(
     r"\s*(?:[|｜]|(?:发布时间|发布日期|发表时间|时间|日期|来源|信息来源|文章来源|作者|记者|通讯员|责任编辑|编辑|"
     r"浏览次数|浏览量|阅读量|阅读|点击数|点击|访问量|字号|字体|打印|分享|审核|校对|摄影|供稿)\s*[:：]|"
-    r"【|\[|浏览次数|点击数|阅读数|发表于|(?:阅读|评论|点击|浏览)\s*[(（]|\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月])"
+    # any other short label after a space ("来源：上海奉贤 选稿：许文杰"), a counter, a date
+    r"\s[\u4e00-\u9fff]{2,4}\s*[:：]|【|\[|浏览次数|点击数|阅读数|发表于|(?:阅读|评论|点击|浏览)\s*[(（]|"
+    r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月])"
 )
 COPYRIGHT_RE = re.compile(r"copyright|版权所有|©|\(c\)|&copy;|ICP|备案|主办单位|承办单位|技术支持", re.I)
 # Lines that list other stories (a date at line end after a title-like text) in related/list blocks.
