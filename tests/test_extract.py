@@ -163,6 +163,42 @@ def test_title_tag_site_suffix_removed():
     assert clean_title_tag("只有标题") == "只有标题"
 
 
+@pytest.mark.parametrize(
+    ("title_tag", "header", "title"),
+    [
+        # <title> is only the site's name: the headline cell, not the logo
+        (
+            "长春市人民政府",
+            "<h1 class='logo'>长春市人民政府</h1><div class='biaoti'>关于做好春耕生产工作的通知</div>",
+            "关于做好春耕生产工作的通知",
+        ),
+        (
+            "长春市人民政府门户网站",
+            "<h1 class='logo'>长春市人民政府</h1><td class='title'>关于做好春耕生产工作的通知</td>",
+            "关于做好春耕生产工作的通知",
+        ),
+        (
+            "x",
+            "<h1>关于做好<br>春耕生产工作的通知</h1>",
+            "关于做好春耕生产工作的通知",
+        ),  # a placeholder <title>
+        ("-青石历史网", "<h1>疫情防控政策怎么咨询</h1>", "疫情防控政策怎么咨询"),
+        # a story title that happens to end in 政府 is still a title
+        ("建设人民满意的服务型政府", "<h1>建设人民满意的服务型政府</h1>", "建设人民满意的服务型政府"),
+    ],
+)
+def test_title_when_the_title_tag_names_the_site(title_tag, header, title):
+    prose = (
+        "<p>为做好春耕生产工作，确保粮食安全，现将有关事项通知如下。各地要高度重视，认真抓好落实。</p>" * 3
+    )
+    html = (
+        f"<html><head><title>{title_tag}</title></head><body><div class='nav'><a href='/'>首页</a></div>"
+        f"<table><tr>{header if header.startswith('<td') else '<td>' + header + '</td>'}</tr></table>"
+        f"<div id='zoom'>{prose}</div></body></html>"
+    )
+    assert extract_article(html, "http://www.changchun.gov.cn/a.html", now=NOW).title == title
+
+
 # --- JSON-LD and OpenGraph ----------------------------------------------------------------------------
 def test_jsonld_page():
     art = extract("jsonld.html", "https://news.example.cn/a/1.html")

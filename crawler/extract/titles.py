@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import re
+
 from . import selectors as S
 from .meta import PageMeta, first_tag, jsonld_text, meta_provenance
 from .tree import HtmlElement, Stats, class_id, squash
 
 MAX_TITLE_CHARS = 200
 MIN_TITLE_CHARS = 4
+SHORT_TITLE_CHARS = 4  # a <title> this short names a column, not a story
+SITE_NAME_CHARS = 14  # a <title> this short, without punctuation, ending in 政府/网/门户… is a site name
+_EDGE_SEPARATORS = " -_|｜—–"
+_PLAIN_NAME_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9.]+")
 
 
 def clean_title_tag(title: str | None, site_name: str | None = None) -> str | None:
     """<title> without the site-name parts ("标题_长春市人民政府" -> "标题")."""
     if not title:
         return None
-    title = squash(title)
-    parts = [p for p in S.TITLE_SEPARATOR_RE.split(title) if p and p.strip()]
+    title = squash(title).strip(_EDGE_SEPARATORS)
+    parts = [p for p in S.TITLE_SEPARATOR_RE.split(title) if p and p.strip(_EDGE_SEPARATORS)]
     if len(parts) <= 1:
         return title
     if site_name:
@@ -73,10 +79,19 @@ def choose_title(
     hit = first_tag(pm, ("articletitle",))
     if hit and len(hit[1]) >= 2:
         return hit[1], meta_provenance(hit[0])
-    headings = heading_candidates(root, st, body)
+    # A <title> that only names the site agrees with the logo, not with the headline; headings that
+    # repeat a site name are the logo.
+    tag_is_site = bool(cleaned_tag) and names_a_site(cleaned_tag or "", site)
+    sites = [n for n in (site, site_from_title(pm.title_tag), cleaned_tag if tag_is_site else None) if n]
+    flat_sites = ["".join(n.split()) for n in sites]
+    headings = [
+        (el, t)
+        for el, t in heading_candidates(root, st, body)
+        if not any("".join(t.split()) in n for n in flat_sites)
+    ]
     body_order = st.order.get(body, 0) if body is not None else None
     # The heading closest before the body that agrees with <title>, else the first h1 agreeing with it.
-    ref = pm.title_tag or ""
+    ref = "" if tag_is_site else pm.title_tag or ""
     agreeing = [(el, t) for el, t in headings if ref and _similar(t, ref)]
     if agreeing:
         before = [(el, t) for el, t in agreeing if body_order is None or st.order[el] <= body_order + 50]
@@ -88,11 +103,26 @@ def choose_title(
     ld = jsonld_text(pm.jsonld.get("headline")) if pm.jsonld else None
     if ld:
         return ld, "jsonld"
-    h1s = [(el, t) for el, t in headings if el.tag.lower() == "h1"]
-    if h1s and not cleaned_tag:
-        return h1s[0][1], "title-block"
-    if cleaned_tag:
+    if cleaned_tag and not tag_is_site:
         return cleaned_tag, "title-tag"
-    if headings:
-        return headings[0][1], "title-block"
-    return None, ""
+    # No usable <title> (missing, or only the site's or a column's name): the heading that leads into the body.
+    lead = [(el, t) for el, t in headings if body_order is None or st.order[el] <= body_order]
+    h1s = [(el, t) for el, t in headings if el.tag.lower() == "h1"]
+    pick = [(el, t) for el, t in lead if el.tag.lower() == "h1"][:1] or lead[-1:] or h1s[:1] or headings[:1]
+    if pick:
+        return pick[0][1], "title-block"
+    return (cleaned_tag, "title-tag") if cleaned_tag else (None, "")
+
+
+def names_a_site(text: str, site: str | None) -> bool:
+    """True for a <title> that names the site or a column rather than a story ("长春市人民政府", "x")."""
+    flat = "".join(text.split())
+    if len(flat) <= SHORT_TITLE_CHARS:
+        return True
+    if site and flat == "".join(site.split()):
+        return True
+    return (
+        len(flat) <= SITE_NAME_CHARS
+        and bool(_PLAIN_NAME_RE.fullmatch(flat))
+        and bool(S.TITLE_SITE_HINT_RE.search(flat))
+    )
