@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from . import selectors as S
-from .tree import HtmlElement, Line, Stats, compile_css, contains, render_lines, self_matcher, squash
+from .tree import HtmlElement, Line, Stats, contains, render_lines, squash
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +56,12 @@ def known_container(root: HtmlElement, st: Stats, winner: BodyChoice | None) -> 
     need = (st.good.get(winner.node, 0.0) if winner else 0.0) * S.CONTENT_SELECTOR_MIN_SHARE
     best: BodyChoice | None = None
     # One pass over the tree for all selectors; then the first selector (in priority order) with a usable match.
-    found = compile_css(", ".join(S.CONTENT_SELECTORS))(root)
+    found = content_matches(st)
     if not found:
         return None
-    for sel in S.CONTENT_SELECTORS:
-        test = self_matcher(sel)
-        for el in (f for f in found if test(f)):
-            if el in st.chrome or el not in st.order:
+    for rank, sel in enumerate(S.CONTENT_SELECTORS):
+        for el in found.get(rank, ()):
+            if el in st.chrome:
                 continue
             g = st.good.get(el, 0.0)
             if g <= 0 or g < need:
@@ -75,6 +75,50 @@ def known_container(root: HtmlElement, st: Stats, winner: BodyChoice | None) -> 
         if best is not None:
             break
     return best
+
+
+def _parse_simple(selector: str) -> tuple[str, str, str]:
+    """('id', name, ''), ('class', name, '') or ('attr', name, value) for the simple selectors we list."""
+    if m := re.fullmatch(r"#([\w-]+)", selector):
+        return "id", m.group(1), ""
+    if m := re.fullmatch(r"\.([\w-]+)", selector):
+        return "class", m.group(1), ""
+    if m := re.fullmatch(r"\[([\w-]+)=([\w-]+)\]", selector):
+        return "attr", m.group(1), m.group(2)
+    raise ValueError(f"content selector {selector!r} is not a simple #id, .class or [attr=value]")
+
+
+_BY_KIND: dict[str, dict[str, list[tuple[int, str]]]] = {"id": {}, "class": {}, "attr": {}}
+for _rank, _sel in enumerate(S.CONTENT_SELECTORS):
+    _kind, _name, _value = _parse_simple(_sel)
+    _BY_KIND[_kind].setdefault(_name, []).append((_rank, _value))
+
+
+def content_matches(st: Stats) -> dict[int, list[HtmlElement]]:
+    """Elements matching each content selector (by its rank), in document order, in one pass over the tree.
+
+    Plain dictionary lookups on id, class and attribute: evaluating the 29 selectors as one XPath walked
+    the tree once per selector and took a sixth of the extraction time.
+    """
+    ids, classes, attrs = _BY_KIND["id"], _BY_KIND["class"], _BY_KIND["attr"]
+    out: dict[int, list[HtmlElement]] = {}
+    for el in st.order:
+        hits: list[int] = []
+        i = el.get("id")
+        if i and i in ids:
+            hits.extend(rank for rank, _ in ids[i])
+        c = el.get("class")
+        if c:
+            for name in c.split():
+                if name in classes:
+                    hits.extend(rank for rank, _ in classes[name])
+        for name, wanted in attrs.items():
+            v = el.get(name)
+            if v:
+                hits.extend(rank for rank, value in wanted if v == value)
+        for rank in dict.fromkeys(hits):
+            out.setdefault(rank, []).append(el)
+    return out
 
 
 def choose_body(root: HtmlElement, st: Stats) -> BodyChoice | None:

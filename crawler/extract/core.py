@@ -45,6 +45,7 @@ BINARY_MAGIC = (
     b"Rar!",
     b"\xd0\xcf\x11\xe0",
 )
+CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 BREADCRUMB_RE = re.compile(r"crumb|position|location|curpos|dqwz|weizhi|path|daohang|当前位置", re.I)
 BREADCRUMB_SPLIT_RE = re.compile(r"\s*(?:>|&gt;|»|›|→|＞|/|\|)\s*")
 INFO_LINE_LABEL_RE = re.compile(
@@ -64,7 +65,7 @@ def is_binary(data: bytes) -> bool:
         return True
     if not head:
         return False
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, CONTROL_BYTES))
     return controls > len(head) * 0.05
 
 

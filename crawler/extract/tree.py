@@ -46,15 +46,6 @@ def compile_css(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
 
 
-@lru_cache(maxsize=512)
-def self_matcher(selector: str) -> etree.XPath:
-    """XPath testing whether an element itself matches a CSS selector."""
-    from cssselect import HTMLTranslator
-
-    xpath = HTMLTranslator().css_to_xpath(selector, prefix="self::")
-    return etree.XPath(f"boolean({xpath})")
-
-
 def squash(text: str | None) -> str:
     """Collapse all whitespace (incl. full-width and nbsp) into single spaces."""
     return " ".join(text.split()) if text else ""
