@@ -15,6 +15,7 @@ from datasette import hookimpl
 from datasette.filters import FilterArguments
 
 from storage import search
+from storage.datasette_meta import PRIVATE
 
 _MATCHING_IDS = f"SELECT rowid FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH :newsmon_match"
 # How each searchable table or view finds its rows: only originals carry text, so exact copies match
@@ -28,9 +29,24 @@ SEARCHABLE = {
 
 
 @hookimpl
-def prepare_connection(conn: sqlite3.Connection) -> None:
-    """Make newsmon_fts_query() (and the tokenizer) available to canned and custom SQL."""
+def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
+    """Make newsmon_fts_query() (and the tokenizer) available to canned and custom SQL; keep secrets out."""
     search.register_functions(conn)
+    if database != "_internal":
+        conn.set_authorizer(_no_private_reads)
+
+
+def _no_private_reads(
+    action: int, table: str | None, column: str | None, _db: str | None, _view: str | None
+) -> int:
+    """SQLite authorizer: no statement served by datasette, custom SQL included, reads a private column.
+
+    Watch definitions and delivery rows hold notification URLs, which may carry tokens. Hiding the tables
+    in the metadata keeps them off the pages, but read-only custom SQL could still select them.
+    """
+    if action == sqlite3.SQLITE_READ and table in PRIVATE and column:  # count(*) reads no column
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 @hookimpl(trylast=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -166,3 +167,36 @@ def test_real_server_on_loopback_reads_while_a_crawl_writes(tmp_path: Path) -> N
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_custom_sql_cannot_read_notification_targets(tmp_path: Path) -> None:
+    db = make_db(tmp_path / "news.db")
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(
+            "INSERT INTO watches (name, definition, source) VALUES ('w', ?, 'cli')",
+            (json.dumps({"notify": ["tgram://123456:SECRET-TOKEN/999"]}),),
+        )
+        conn.execute(
+            "INSERT INTO watch_hits (id, watch, article_id, created_at) VALUES (1, 'w', 1, '2023-11-22T00:00:00')"
+        )
+        conn.execute(
+            "INSERT INTO watch_deliveries (hit_id, watch, target, status) VALUES (1, 'w', 'tgram://SECRET-TOKEN', 'sent')"
+        )
+    conn.close()
+    for sql in (
+        "SELECT definition FROM watches",
+        "SELECT * FROM watch_deliveries",
+        "SELECT (SELECT target FROM watch_deliveries) AS t FROM sites",
+        "SELECT value FROM watch_state",
+    ):
+        status, page = get(db, f"/news.json?sql={q(sql)}&_shape=objects")
+        assert "SECRET-TOKEN" not in json.dumps(page)
+        assert status >= 400 or not page.get("ok", True), (sql, page)
+    # what may be served still is: the hits, counts, and the pages of the database
+    status, page = get(db, f"/news.json?sql={q('SELECT watch, article_id FROM watch_hits')}&_shape=objects")
+    assert status == 200 and page["rows"] == [{"watch": "w", "article_id": 1}]
+    status, page = get(db, f"/news.json?sql={q('SELECT count(*) AS n FROM watches')}&_shape=objects")
+    assert status == 200 and page["rows"] == [{"n": 1}]
+    status, html = get(db, "/news")
+    assert status == 200 and "SECRET-TOKEN" not in html
