@@ -149,18 +149,22 @@ def check_url(url: Any) -> str:
     return url
 
 
-class _Checker:
+class ConfigChecker:
+    """Collects every problem of one config file, each naming the file, the entry and the key."""
+
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[str] = []
 
     def error(self, where: str, key: str | None, msg: str) -> None:
+        """Record one problem: "FILE: WHERE, key 'KEY': MSG"."""
         loc = f"{self.path}: {where}"
         if key:
             loc += f", key '{key}'"
         self.problems.append(f"{loc}: {msg}")
 
     def typed(self, where: str, data: Mapping[str, Any], key: str, types: type | tuple[type, ...]) -> Any:
+        """data[key] when it has one of the types (a boolean is not an integer), else None and a problem."""
         value = data.get(key)
         if value is None:
             return None
@@ -187,7 +191,7 @@ def _type_name(types: type | tuple[type, ...]) -> str:
     return names.get(types, types.__name__)
 
 
-def _parse_site(c: _Checker, idx: int, data: Any, defaults: Mapping[str, Any]) -> Site | None:
+def _parse_site(c: ConfigChecker, idx: int, data: Any, defaults: Mapping[str, Any]) -> Site | None:
     name = data.get("name") if isinstance(data, dict) else None
     where = f"site '{name}'" if isinstance(name, str) and name else f"site #{idx + 1}"
     if not isinstance(data, dict):
@@ -303,7 +307,7 @@ def _parse_site(c: _Checker, idx: int, data: Any, defaults: Mapping[str, Any]) -
 
 def parse_sites(data: Mapping[str, Any], path: str = "<config>") -> list[Site]:
     """Validate an already-parsed TOML document; raise ConfigError listing every problem."""
-    c = _Checker(path)
+    c = ConfigChecker(path)
     for key in sorted(set(data) - TOP_KEYS):
         c.error("top level", key, f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
     defaults = data.get("defaults", {})

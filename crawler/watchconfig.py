@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler.sites import ConfigError, parse_duration, parse_sites, read_toml
+from crawler.sites import ConfigChecker, ConfigError, parse_duration, parse_sites, read_toml
 from storage.watches import Watch, compile_term
 
 WATCH_KEYS = {"name", "all", "any", "none", "regex", "sites", "regions", "notify", "digest", "max_age",
@@ -40,16 +40,7 @@ _NESTED_QUANTIFIER = re.compile(
 )
 
 
-class _Problems:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.items: list[str] = []
-
-    def error(self, where: str, key: str | None, msg: str) -> None:
-        self.items.append(f"{self.path}: {where}" + (f", key '{key}'" if key else "") + f": {msg}")
-
-
-def _words(p: _Problems, where: str, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+def _words(p: ConfigChecker, where: str, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = data.get(key)
     if value is None:
         return ()
@@ -96,7 +87,7 @@ def check_notify_url(url: str) -> None:
                          "https://github.com/caronc/apprise/wiki")  # fmt: skip
 
 
-def _duration(p: _Problems, where: str, data: Mapping[str, Any], key: str) -> int | None:
+def _duration(p: ConfigChecker, where: str, data: Mapping[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None:
         return None
@@ -109,13 +100,13 @@ def _duration(p: _Problems, where: str, data: Mapping[str, Any], key: str) -> in
         return None
 
 
-def _parse_watch(p: _Problems, idx: int, data: Any, site_names: set[str] | None) -> Watch | None:
+def _parse_watch(p: ConfigChecker, idx: int, data: Any, site_names: set[str] | None) -> Watch | None:
     name = data.get("name") if isinstance(data, dict) else None
     where = f"watch '{name}'" if isinstance(name, str) and name else f"watch #{idx + 1}"
     if not isinstance(data, dict):
         p.error(where, None, "each [[watch]] must be a table")
         return None
-    before = len(p.items)
+    before = len(p.problems)
     for key in sorted(set(data) - WATCH_KEYS):
         p.error(where, key, f"unknown key (allowed: {', '.join(sorted(WATCH_KEYS))})")
     if not isinstance(name, str) or not name.strip() or name != name.strip() or _NAME_BAD.search(name):
@@ -152,7 +143,7 @@ def _parse_watch(p: _Problems, idx: int, data: Any, site_names: set[str] | None)
         p.error(where, "enabled", "expected true/false")
     if "notes" in data and not isinstance(data["notes"], str):
         p.error(where, "notes", "expected a string")
-    if len(p.items) > before or not isinstance(name, str):
+    if len(p.problems) > before or not isinstance(name, str):
         return None
     return Watch(name=name, all_of=all_of, any_of=any_of, none_of=none_of, regex=regex, sites=sites,
                  regions=regions, notify=notify, digest_seconds=digest, max_age_seconds=max_age,
@@ -163,7 +154,7 @@ def parse_watches(
     data: Mapping[str, Any], path: str = "<config>", site_names: set[str] | None = None
 ) -> list[Watch]:
     """Validate the `[[watch]]` tables of a parsed TOML document; raise ConfigError listing every problem."""
-    p = _Problems(path)
+    p = ConfigChecker(path)
     raw = data.get("watch", [])
     if not isinstance(raw, list):
         raise ConfigError([f"{path}: top level, key 'watch': watches are written as [[watch]] tables"])
@@ -178,8 +169,8 @@ def parse_watches(
             continue
         seen[w.name] = i
         watches.append(w)
-    if p.items:
-        raise ConfigError(p.items)
+    if p.problems:
+        raise ConfigError(p.problems)
     return watches
 
 
