@@ -37,6 +37,7 @@ from crawler.runner import CrawlJob, process_alive, reap_dead_runs, start_crawl
 from crawler.sites import Site
 from storage.db import LockHeld, StorageError, open_db, sidecar_lock
 from storage.store import Store
+from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -138,10 +139,6 @@ def first_run_time(site: Site, last_start: datetime | None, now: datetime) -> da
 def _parse_time(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _signal_group(pgid: int, sig: int) -> bool:
@@ -278,7 +275,7 @@ class Scheduler:
             if other is not None and other.startswith("cannot start"):
                 logger.error("%s: %s", name, other)
                 with self._store() as store:
-                    run_id = store.record_ended_run(name, None, _iso(started), "failed", other)
+                    run_id = store.record_ended_run(name, None, iso_utc(started), "failed", other)
                 return RunOutcome(name, "failed", other, run_id)
             if other is not None:
                 return self._skip(name, other)
@@ -343,7 +340,7 @@ class Scheduler:
         """Make the run row tell the truth once the process is gone."""
         how = _describe_exit(returncode)
         with self._store() as store:
-            row = store.run_of_process(name, pid, _iso(started))
+            row = store.run_of_process(name, pid, iso_utc(started))
             if timed_out:
                 status = "timeout"
                 reason = f"timeout: still running after {limit:.0f}s; stopped ({how})"
@@ -357,7 +354,7 @@ class Scheduler:
                 status = "crashed"
                 reason = f"process {how} " + ("before writing its run row" if row is None else "mid-run")
             if row is None:
-                run_id = store.record_ended_run(name, pid, _iso(started), status, reason)
+                run_id = store.record_ended_run(name, pid, iso_utc(started), status, reason)
             else:
                 run_id = row["id"]
                 store.mark_run(run_id, status, reason)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -27,6 +26,7 @@ from crawler.middlewares import ChallengeBlocked
 from crawler.runstate import RunState, get_run_state
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
 from storage.db import StorageError
+from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -448,7 +448,7 @@ class SiteSpider(scrapy.Spider):
             encoding=data.get("encoding"),
             http_etag=_header(response, "ETag"),
             http_last_modified=_header(response, "Last-Modified"),
-            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            fetched_at=iso_utc(),
         )
 
     # -- failures ---------------------------------------------------------------------------------

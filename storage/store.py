@@ -15,7 +15,7 @@ import sqlite_utils
 
 from storage import stories
 from storage.db import connect, explain, open_db, write_transaction
-from storage.store_time import utcnow
+from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class Store:
                 "level": s.get("level"),
                 "config_hash": s.get("config_hash"),
                 "config": json.dumps(s.get("config", {}), ensure_ascii=False, sort_keys=True),
-                "updated_at": utcnow(),
+                "updated_at": iso_utc(),
             }
             for s in sites
         ]
@@ -108,7 +108,7 @@ class Store:
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO runs (site, pid, host, started_at, status) VALUES (?, ?, ?, ?, 'running')",
-                (site, pid if pid is not None else os.getpid(), socket.gethostname(), utcnow()),
+                (site, pid if pid is not None else os.getpid(), socket.gethostname(), iso_utc()),
             )
             return int(cur.lastrowid or 0)
 
@@ -126,7 +126,7 @@ class Store:
             raise ValueError(f"unknown run status {status!r}")
         counts = dict(counts or {})
         values: dict[str, Any] = {
-            "finished_at": utcnow(),
+            "finished_at": iso_utc(),
             "status": status,
             "reason": reason,
             "stats": json.dumps(stats or {}, ensure_ascii=False, default=str, sort_keys=True),
@@ -141,7 +141,7 @@ class Store:
 
     def record_skipped_run(self, site: str, reason: str, pid: int | None = None) -> int:
         """Record a run that was not started (previous run still going, limit reached)."""
-        return self.record_ended_run(site, pid, utcnow(), "skipped", reason)
+        return self.record_ended_run(site, pid, iso_utc(), "skipped", reason)
 
     # -- failures ---------------------------------------------------------------------------
     def record_failure(
@@ -158,7 +158,7 @@ class Store:
             conn.execute(
                 "INSERT INTO failures (run_id, site, url, kind, http_status, detail, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, site, url, kind, http_status, detail[:2000], utcnow()),
+                (run_id, site, url, kind, http_status, detail[:2000], iso_utc()),
             )
 
     # -- articles ---------------------------------------------------------------------------
@@ -190,7 +190,7 @@ class Store:
 
     def _save_one(self, conn: sqlite3.Connection, item: Mapping[str, Any], run_id: int | None) -> str:
         row = _row_from_item(item)
-        now = utcnow()
+        now = iso_utc()
         existing = conn.execute(
             "SELECT id, content_hash, title, body_text, published_at, duplicate_of FROM articles WHERE url = ?",
             (row["url"],),
@@ -285,7 +285,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
                 "last_modified = excluded.last_modified, last_status = excluded.last_status, "
                 "last_fetched_at = excluded.last_fetched_at, complete = excluded.complete",
-                (url, site, etag, last_modified, status, utcnow(), int(complete)),
+                (url, site, etag, last_modified, status, iso_utc(), int(complete)),
             )
 
     def set_sources_complete(self, urls: Sequence[str], complete: bool) -> None:
@@ -327,7 +327,7 @@ class Store:
             conn.execute(
                 "UPDATE runs SET status = ?, reason = ?, finished_at = coalesce(finished_at, ?), "
                 "failures = coalesce(failures, (SELECT count(*) FROM failures WHERE run_id = ?)) WHERE id = ?",
-                (status, reason, utcnow(), run_id, run_id),
+                (status, reason, iso_utc(), run_id, run_id),
             )
 
     def record_ended_run(self, site: str, pid: int | None, started_at: str, status: str, reason: str) -> int:
@@ -338,7 +338,7 @@ class Store:
             cur = conn.execute(
                 "INSERT INTO runs (site, pid, host, started_at, finished_at, status, reason, failures) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                (site, pid, socket.gethostname(), started_at, utcnow(), status, reason),
+                (site, pid, socket.gethostname(), started_at, iso_utc(), status, reason),
             )
             return int(cur.lastrowid or 0)
 
@@ -392,7 +392,7 @@ class Store:
             conn.execute(
                 "INSERT INTO redirects (url, target, seen_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(url) DO UPDATE SET target = excluded.target, seen_at = excluded.seen_at",
-                (url, target, utcnow()),
+                (url, target, iso_utc()),
             )
 
     # -- robots.txt cache ----------------------------------------------------------------------
@@ -413,7 +413,7 @@ class Store:
                 "INSERT INTO robots_cache (netloc, status, body, fetched_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(netloc) DO UPDATE SET status = excluded.status, body = excluded.body, "
                 "fetched_at = excluded.fetched_at",
-                (netloc, status, body, utcnow()),
+                (netloc, status, body, iso_utc()),
             )
 
     # -- helpers ----------------------------------------------------------------------------

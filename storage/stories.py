@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from storage.store_time import utcnow
+from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ def best_match(conn: sqlite3.Connection, art_id: int, sig: Signature) -> list[tu
 
 def _new_story(conn: sqlite3.Connection, art_id: int, site: str, published: str | None, title: str | None,
                source: str | None) -> int:  # fmt: skip
-    now = utcnow()
+    now = iso_utc()
     cur = conn.execute(
         "INSERT INTO stories (first_article_id, first_site, first_published_at, claimed_origin, title, size, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
@@ -247,7 +247,7 @@ def _join(conn: sqlite3.Connection, story_id: int, art_id: int, site: str, publi
     first_id, first_pub = conn.execute(
         "SELECT first_article_id, first_published_at FROM stories WHERE id = ?", (story_id,)
     ).fetchone()
-    now = utcnow()
+    now = iso_utc()
     if _earlier(published, art_id, first_pub, first_id):
         conn.execute(
             "UPDATE stories SET first_article_id = ?, first_site = ?, first_published_at = ?, title = ? "
@@ -273,7 +273,7 @@ def refresh_story(conn: sqlite3.Connection, story_id: int) -> None:
     conn.execute(
         "UPDATE stories SET first_article_id = ?, first_site = ?, first_published_at = ?, title = ?, size = ?, "
         "claimed_origin = ?, updated_at = ? WHERE id = ?",
-        (first[0], first[1], first[2], first[3], len(members), _claimed_origin(conn, story_id), utcnow(),
+        (first[0], first[1], first[2], first[3], len(members), _claimed_origin(conn, story_id), iso_utc(),
          story_id),
     )  # fmt: skip
 
@@ -373,7 +373,7 @@ def rebuild_state(conn: sqlite3.Connection) -> dict | None:
 
 def start_rebuild(conn: sqlite3.Connection) -> dict:
     """Forget all stories and the candidate index, and record a rebuild starting at article 0."""
-    state = {"last_id": 0, "done": 0, "started_at": utcnow()}
+    state = {"last_id": 0, "done": 0, "started_at": iso_utc()}
     conn.execute("DELETE FROM dedup_bands")
     conn.execute("DELETE FROM stories")
     conn.execute("UPDATE articles SET story_id = NULL WHERE story_id IS NOT NULL")

@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.db import write_transaction
+from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,6 @@ DIGEST_LIST_MAX = 50  # hits listed in one digest message (the rest are counted)
 _LOG_PREFIX = re.compile(r"^\S+ \S+ - \w+ - ")
 
 Sender = Callable[[str, str, str], "str | None"]  # (url, title, body) -> None when sent, else the error
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def target_key(url: str) -> str:
@@ -114,7 +111,7 @@ def _claim(
     conn: sqlite3.Connection, now: datetime, watches: dict[str, Any]
 ) -> list[tuple[str, str, list[int], bool]]:
     """Pick due deliveries, group them into messages and lease them; (watch, url, delivery ids, digest)."""
-    now_s = _iso(now)
+    now_s = iso_utc(now)
     groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for d_id, watch, target, created in conn.execute(
         "SELECT id, watch, target, created_at FROM watch_deliveries WHERE status = 'pending' "
@@ -145,7 +142,7 @@ def _claim(
             out.append((name, url, ids, True))
         else:
             out.extend((name, url, [d_id], False) for d_id in ids)
-    leased = _iso(now + timedelta(seconds=LEASE))
+    leased = iso_utc(now + timedelta(seconds=LEASE))
     conn.executemany(
         "UPDATE watch_deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
         [(leased, d_id) for _, _, ids, _ in out for d_id in ids],
@@ -159,7 +156,7 @@ def _record(conn: sqlite3.Connection, ids: list[int], error: str | None, now: da
         conn.execute(
             "UPDATE watch_deliveries SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL "
             f"WHERE id IN ({marks})",
-            [_iso(now), *ids],
+            [iso_utc(now), *ids],
         )
         return "sent"
     attempts = conn.execute(
@@ -174,7 +171,7 @@ def _record(conn: sqlite3.Connection, ids: list[int], error: str | None, now: da
     wait = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
     conn.execute(
         f"UPDATE watch_deliveries SET last_error = ?, next_attempt_at = ? WHERE id IN ({marks})",
-        [error, _iso(now + timedelta(seconds=wait)), *ids],
+        [error, iso_utc(now + timedelta(seconds=wait)), *ids],
     )
     return "retrying"
 
@@ -192,7 +189,7 @@ def notify_pending(db: sqlite_utils.Database, now: datetime | None = None, *, se
             conn.execute(
                 "UPDATE watch_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ? "
                 "WHERE status = 'failed'",
-                (_iso(now),),
+                (iso_utc(now),),
             )
         watches = {w["name"]: w["watch"] for w in list_watches(db)}
         batch = _claim(conn, now, watches)
@@ -204,7 +201,7 @@ def notify_pending(db: sqlite_utils.Database, now: datetime | None = None, *, se
             with write_transaction(db) as conn:
                 conn.executemany(
                     "UPDATE watch_deliveries SET attempts = attempts - 1, next_attempt_at = ? WHERE id = ?",
-                    [(_iso(now), d_id) for d_id in ids],
+                    [(iso_utc(now), d_id) for d_id in ids],
                 )
             counts["deferred"] += 1
             continue

@@ -24,6 +24,7 @@ import sqlite_utils
 
 from storage import search
 from storage.db import write_transaction
+from storage.store_time import iso_utc
 from storage.stories import rebuild_in_progress, time_key
 from storage.watch_match import Matcher, Watch, compile_term
 
@@ -70,10 +71,6 @@ class Hit(NamedTuple):
 # -- watches in the database -----------------------------------------------------------------------
 
 
-def _now_iso(now: datetime | None) -> str:
-    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
-
-
 def _cursor(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT value FROM watch_state WHERE name = ?", (CURSOR,)).fetchone()
     return int(row[0]) if row else 0
@@ -117,7 +114,7 @@ def save_watch(db: sqlite_utils.Database, watch: Watch, *, source: str = "cli",
     """Insert or replace a watch; a new watch alerts only on stories whose articles are not evaluated yet."""
     if source not in SOURCES:
         raise ValueError(f"unknown watch source {source!r}")
-    now = _now_iso(None)
+    now = iso_utc(None)
     definition = json.dumps(watch.definition(), ensure_ascii=False, sort_keys=True)
     with write_transaction(db) as conn:
         conn.execute(
@@ -138,7 +135,7 @@ def remove_watch(db: sqlite_utils.Database, name: str) -> bool:
 def sync_config(db: sqlite_utils.Database, watches: Sequence[Watch], config_path: str) -> dict[str, int]:
     """Make the stored copy of one config file's watches equal to `watches`; return counts of changes."""
     counts = {"added": 0, "updated": 0, "removed": 0}
-    now = _now_iso(None)
+    now = iso_utc(None)
     with write_transaction(db) as conn:
         stored = {
             name: (definition, source, path, enabled)
@@ -234,7 +231,7 @@ def _record_hit(
 def evaluate(db: sqlite_utils.Database, now: datetime | None = None, batch: int = BATCH) -> list[Hit]:
     """Match every article stored since the last call against the enabled watches; record new hits."""
     now = now or datetime.now(UTC)
-    created = _now_iso(now)
+    created = iso_utc(now)
     hits: list[Hit] = []
     matcher: Matcher | None = None
     since: dict[str, int] = {}

@@ -28,7 +28,7 @@ from crawler.runstate import get_run_state
 from crawler.sites import Site, site_from_json
 from storage.db import LockHeld, sidecar_lock, write_transaction
 from storage.store import Store
-from storage.store_time import utcnow
+from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -291,7 +291,13 @@ class Ingest:
             else:
                 cur = conn.execute(
                     "INSERT INTO runs (site, pid, host, started_at, status, reason) VALUES (?, ?, ?, ?, 'running', ?)",
-                    (m["site"], m.get("pid"), m.get("host") or f"redis:{self.keys.prefix}", utcnow(), marker),
+                    (
+                        m["site"],
+                        m.get("pid"),
+                        m.get("host") or f"redis:{self.keys.prefix}",
+                        iso_utc(),
+                        marker,
+                    ),
                 )
                 run_id = int(cur.lastrowid or 0)
         self.server.hset(self.keys.run(token), "run_id", run_id)
@@ -337,14 +343,22 @@ class Ingest:
                 except ValueError:
                     stats[key[2:]] = json.loads(value)
         stats["newsmon/cluster/workers"] = sorted(_s(w) for w in self.server.smembers(k.workers))
-        status, why = run_status(stats, "finished")
+        # "closespider_itemcount" when the site's max_articles cut the run short (the commit script sets
+        # it), as a local crawl closed by CLOSESPIDER_ITEMCOUNT records it
+        reason = info.get("finish_reason") or "finished"
+        stats["finish_reason"] = reason
+        status, why = run_status(stats, reason)
         if info.get("cancelled"):
             status, why = "failed", "cancelled before the crawl finished"
         counts = {name: int(stats.get(key, 0)) for name, key in COUNT_KEYS.items()}
         row = self.store.db.conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is not None and row[0] == "running":
-            if status == "ok":
+            # SiteSpider.save_validators' rule: only a run that finished `ok` saves validators and marks
+            # its sources complete; a run cut short clears the marks (a local run clears them at its start)
+            if status == "ok" and reason == "finished":
                 self._save_validators(token, site)
+            else:
+                self._clear_complete(token)
             self.store.finish_run(run_id, status, reason=why, counts=counts, stats=stats)
             logger.info("run %s (%s) of %s finished: %s (%s) %s", run_id, token, site, status, why, counts)
         else:  # already settled (the scheduler stopped it for its time limit): keep that verdict
@@ -365,6 +379,18 @@ class Ingest:
                 logger.info("run of %s: %s keyword-watch hit(s)", site, out["hits"])
         except Exception:  # alerts never stop the writer
             logger.exception("keyword watches after the run of %s failed", site)
+
+    def _clear_complete(self, token: str) -> None:
+        """The run's sources were not walked to their end: the next run must not stop paging early."""
+        site = self.site_of(token)
+        urls = [src.url for src in site.sources] if site else []
+        if not urls:
+            return
+        self.store.set_sources_complete(urls, False)
+        for url in urls:
+            state = self.store.source_state(url)
+            if state is not None:
+                self.server.hset(self.keys.sources, url, json.dumps(state))
 
     def _save_validators(self, token: str, site: str) -> None:
         k = self.keys
