@@ -108,6 +108,17 @@ def test_headline_repeated_under_its_source_and_date_starts_the_body():
     assert lines[0].startswith("（法新社羅馬19日電）") and len(lines) == 3
 
 
+def test_disclaimer_words_and_places_inside_prose_stay():
+    prose = "<p>为做好春耕生产工作，确保粮食安全，现将有关事项通知如下。各地要高度重视，认真抓好落实。</p>"
+    html = (
+        "<html><body><h1>平台管理办法</h1><div id='zoom'>"
+        f"{prose}<p>来自基层的声音</p><p>第五条 免责声明：平台对用户上传的内容不承担审核义务，但应当履行提示义务。</p>"
+        f"<p>第六条 对于仅提供信息存储空间服务的，平台应当公开其名称、联系方式。</p>{prose}</div></body></html>"
+    )
+    lines = extract_article(html, "http://www.example.gov.cn/a.html", now=NOW).body_text.split("\n")
+    assert len(lines) == 5 and lines[1] == "来自基层的声音"
+
+
 def test_trs_body_html_is_clean_and_absolute():
     html = extract("trs_gov.html").body_html
     assert "<script" not in html and "<style" not in html and "onclick" not in html and "style=" not in html
@@ -183,8 +194,14 @@ def test_title_tag_site_suffix_removed():
             "关于做好春耕生产工作的通知",
         ),  # a placeholder <title>
         ("-青石历史网", "<h1>疫情防控政策怎么咨询</h1>", "疫情防控政策怎么咨询"),
-        # a story title that happens to end in 政府 is still a title
+        # titles that happen to end like a site's name, or are short, are still titles
         ("建设人民满意的服务型政府", "<h1>建设人民满意的服务型政府</h1>", "建设人民满意的服务型政府"),
+        (
+            "关于春耕生产情况的通报_青石市人民政府",
+            "<h3>热点新闻</h3><h1>关于春耕生产情况的通报</h1>",
+            "关于春耕生产情况的通报",
+        ),
+        ("春耕忙", "<h3>热点新闻</h3>", "春耕忙"),
     ],
 )
 def test_title_when_the_title_tag_names_the_site(title_tag, header, title):

@@ -197,3 +197,89 @@ def test_person_names_and_values():
     assert trim_value("：光明网-《光明日报》 ") == "光明网-《光明日报》"
     assert trim_value("（新华社）") == "新华社"
     assert trim_value(" ：: ") == ""
+
+
+# --- what is not an author (found by review: each of these was once returned) -----------------------
+EDITOR = "<p>（责任编辑：刘洋）</p>"
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        "发布日期：2024-03-01 来源：青石市农业农村局 【打印本页】【关闭窗口】",
+        "发布日期：2024-03-01 [ 关闭本页 ] 来源：青石市农业农村局",
+    ],
+)
+def test_buttons_on_the_date_line_are_not_names(info: str):
+    art = extract(make(f"<p>{PROSE}</p><p>{PROSE}</p>{EDITOR}", info=f"<div class='info'>{info}</div>"))
+    assert (art.author, art.provenance["author"]) == ("刘洋", "visible-line:editor")
+
+
+@pytest.mark.parametrize(
+    "closing", ["（吉林）", "（宁夏）", "（成都发布）", "（党建科供稿）", "（文旅股）", "（史志室）"]
+)
+def test_places_and_offices_closing_the_body_are_not_writers(closing: str):
+    assert extract(make(f"<p>{PROSE}</p><p>{PROSE}{closing}</p>{EDITOR}")).author == "刘洋"
+    assert extract(make(f"<p>{PROSE}</p><p>{PROSE}{closing}</p>")).author is None
+
+
+@pytest.mark.parametrize("opening", ["<strong>党建引领</strong>", "温馨提示", "解读", "记者手记", "记者观察"])
+def test_a_short_opening_line_is_not_a_name(opening: str):
+    art = extract(make(f"<p>{opening}</p><p>{PROSE}</p><p>{PROSE}</p>"))
+    assert art.author is None
+    assert art.body_text.startswith(opening.replace("<strong>", "").replace("</strong>", ""))
+
+
+def test_bare_name_gives_way_to_the_editor():
+    assert extract(make(f"<p>{PROSE}</p><p>{PROSE}（袁源）</p>{EDITOR}")).author == "刘洋"
+    assert extract(make(f"<p>{PROSE}</p><p>{PROSE}（袁源）</p>")).author == "袁源"
+
+
+def test_photo_credit_is_not_the_byline():
+    html = make(
+        "<p>3月1日，农民在田间劳作。</p><p>新华社记者 张三 摄</p>"
+        f"<p>新华社青石3月1日电（记者 李四）{PROSE}</p><p>{PROSE}</p>"
+    )
+    assert extract(html).author == "李四"
+    assert extract(make(f"<p>{PROSE}</p><p>{PROSE}（张三 摄）</p>")).author is None
+
+
+def test_names_ending_like_an_office_are_people_when_short():
+    for name in ("王秀会", "李金台", "张新社"):
+        html = make(f"<p>{PROSE}</p><p>{PROSE}</p>", head=f'<meta name="author" content="{name}">')
+        assert extract(html).author == name
+    assert extract(make(f"<p>{PROSE}</p>", head='<meta name="author" content="青石日报社">')).author is None
+
+
+@pytest.mark.parametrize(
+    ("info", "author"),
+    [("发布时间：2024-03-01 09:00 文：张三　图：李四", "张三"), ("作者：【原创】张三", "张三")],
+)
+def test_labelled_author_edges(info: str, author: str):
+    assert extract(make(f"<p>{PROSE}</p>", info=f"<div class='info'>{info}</div>")).author == author
+
+
+def test_an_empty_value_cell_lends_no_label():
+    rows = "<tr><td>发文机关：</td><td></td><td>来源：</td><td></td><td>成文日期：</td><td>2024年02月27日</td></tr>"
+    art = extract(make(f"<p>{PROSE}</p><p>{PROSE}</p>", info=f"<table class='xxgk'>{rows}</table>"))
+    assert (art.author, art.source) == (None, None)
+
+
+def test_related_list_inside_the_content_block_lends_no_date_or_source():
+    related = (
+        "<div class='related'><h3>相关新闻</h3><p><a href='/x'>青石市召开春耕工作会议</a> 来源：青石日报 "
+        "发布时间：2024-05-20</p></div>"
+    )
+    art = extract(make(f"<p>{PROSE}</p><p>{PROSE}</p>{related}", info=""))
+    assert art.source is None
+    assert art.published_at.date().isoformat() == "2024-03-01"  # from the URL, not the related story
+
+
+def test_one_item_lists_side_by_side_are_stories_not_an_info_bar():
+    side = "".join(
+        f"<ul><li>作者：张三 第{i}篇稿件的标题</li></ul><dl><dt><a href='/{i}'>稿件{i}</a></dt><dd>2024-05-2{i}</dd></dl>"
+        for i in range(1, 4)
+    )
+    art = extract(make(f"<p>{PROSE}</p><p>{PROSE}</p>", info=f"<div class='side'>{side}</div>"))
+    assert art.author is None
+    assert art.published_at.date().isoformat() == "2024-03-01"

@@ -132,14 +132,20 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
         skip |= inner
         lines.extend(body_lines(node, st))
     _fill_meta_fields(art, pm, root, st, main)
-    _fill_title(art, pm, root, st, main, ov)
+    _fill_title(art, pm, root, st, main, ov, lines[0].order if lines else None)
     for node in body_nodes:
         html_parts.append(body_html(node, st, art.url, skip | _title_headings(node, art.title)))
 
     # Label lines outside the body, and in chrome inside it (an info table inside the content container);
     # the body's own first and last lines are added where they count.
     outside = render_lines(root, st, skip=set(body_nodes), skip_nav=False)
-    outer = [el for el in skip if not any(o is not el and contains(st, o, el) for o in skip)]
+    # Only chrome above the text counts (a related list at the bottom of the block is not the header).
+    text_start = lines[0].order if lines else 0
+    outer = [
+        el
+        for el in skip
+        if st.order[el] < text_start and not any(o is not el and contains(st, o, el) for o in skip)
+    ]
     for el in outer:
         outside.extend(render_lines(el, st, skip_nav=False))
     if outer:
@@ -305,13 +311,19 @@ def _override_text(root: HtmlElement, ov: Overrides, key: str, warnings: list[st
 
 
 def _fill_title(
-    art: Article, pm: PageMeta, root: HtmlElement, st: Stats, main: HtmlElement | None, ov: Overrides
+    art: Article,
+    pm: PageMeta,
+    root: HtmlElement,
+    st: Stats,
+    main: HtmlElement | None,
+    ov: Overrides,
+    text_start: int | None,
 ) -> None:
     forced = _override_text(root, ov, "title", art.warnings)
     if forced:
         art.title, art.provenance["title"] = forced, "override"
         return
-    title, how = choose_title(pm, root, st, main)
+    title, how = choose_title(pm, root, st, main, text_start)
     if title:
         art.title, art.provenance["title"] = title, how
 

@@ -17,6 +17,7 @@ _LABEL_TAIL = 14  # characters before a date searched for its label
 _STRIP = " \t:：,，;；|｜/·-—()（）[]【】<>《》\"'“”"
 _PAIRS = (("《", "》"), ("（", "）"), ("(", ")"), ("【", "】"), ("[", "]"), ("“", "”"))
 _MARKUP_RE = re.compile(r"[<>{}]|\w=[\"']")  # markup left in the text of a broken page: size="20"
+_TAGS = frozenset(("原创", "转载", "推荐", "独家", "首发", "图文", "视频", "置顶"))
 _BOXED_RE = re.compile(r"\s*[\[【]\s*([^\[\]【】:：]{1,40}?)\s*[\]】]")
 _AUTHOR_TRAIL_RE = re.compile(r"\s*(?:报道|摄影?|整理|供稿|编辑|文|图)\s*$")
 
@@ -56,9 +57,16 @@ def _usable(ln: Line, st: Stats) -> bool:
 
 
 def _only_item(item: HtmlElement) -> bool:
-    """True for the single item of a list: an info bar marked up as a list, not a list of stories."""
-    parent = item.getparent()
-    return parent is not None and sum(1 for c in parent if c.tag == item.tag) == 1
+    """True for the single <li> of the only list in its container: an info bar marked up as a list.
+
+    A list of stories has more items, or is one of several one-item lists side by side; <dt>/<dd> items
+    are never info bars.
+    """
+    lst = item.getparent()
+    if item.tag.lower() != "li" or lst is None or sum(1 for c in lst if c.tag == item.tag) != 1:
+        return False
+    box = lst.getparent()
+    return box is None or sum(1 for c in box if isinstance(c.tag, str) and c.tag.lower() in ("ul", "ol")) == 1
 
 
 def _label_before(text: str, pos: int) -> str:
@@ -120,6 +128,9 @@ def trim_value(value: str) -> str:
 def _value_after(text: str, m: re.Match[str]) -> str | None:
     rest = text[m.end() :]
     boxed = _BOXED_RE.match(rest)  # "来源：[ 人民网 ]"
+    while boxed and boxed.group(1) in _TAGS:  # "作者：【原创】张三"
+        rest = rest[boxed.end() :]
+        boxed = _BOXED_RE.match(rest)
     stop = S.FIELD_STOP_RE.search(rest)
     value = boxed.group(1) if boxed else rest[: stop.start()] if stop else rest
     value = trim_value(value)
@@ -156,7 +167,7 @@ def _cell_pair(label: Line, value: Line) -> bool:
 
 def _next_cell(label: Line, nxt: Line) -> str | None:
     """The value of a label that fills its own table cell: the text of the next cell in the row."""
-    if not _cell_pair(label, nxt):
+    if not _cell_pair(label, nxt) or nxt.text.rstrip().endswith((":", "：")):  # an empty cell: nxt is a label
         return None
     value = trim_value(nxt.text)
     if not value or len(value) > MAX_VALUE_CHARS or S.FIELD_STOP_RE.match(value):

@@ -1,10 +1,11 @@
 """Who wrote it: labelled lines, meta tags, JSON-LD and the body's own bylines, never the 来源 publisher.
 
 Order, strongest first: a labelled line (作者：/记者：…), a byline in the body that names a role
-("本报记者 张三", "（记者 李四）"), a bracketed name on the date line ("2004年7月16日 [ 黄宇 ]"), a meta or JSON-LD author that looks like a person, a bare name
-closing or opening the body ("（王五）", a line "赵六" under the headline), the issuing body of an
-official document (发文机关), and last the editor (责任编辑). Values that look like an organisation,
-a web address or a CMS account code are not authors.
+("本报记者 张三", "（记者 李四）"), a bracketed name right after the date ("2004年7月16日 [ 黄宇 ]"), a
+meta or JSON-LD author that looks like a person, the issuing body of an official document (发文机关),
+the editor (责任编辑), and last a bare name closing or opening the body ("（王五）", a line "赵六" under
+the headline). Values that look like an organisation, a place, a web address or a CMS account code are
+not authors, and a photo credit ("张三 摄") is not a byline.
 """
 
 from __future__ import annotations
@@ -33,15 +34,23 @@ _SURNAMES_2 = frozenset(
 _CJK_RANGE = r"\u4e00-\u9fff"
 _CJK = rf"[{_CJK_RANGE}]"
 _NAME_RE = re.compile(rf"{_CJK}{{2,4}}(?:[·•]{_CJK}{{1,8}})?")
-# Words that end an organisation's name, not a person's.
-_ORG_END_RE = re.compile(
-    r"(?:报|社|网|网络|台|局|委|厅|办|院|会|站|闻|讯|刊|团|司|府|部|处|所|队|校|馆|厂|店|村|镇|县|市|省|区|"
-    r"中心|客户端|平台|频道|在线|传媒|媒体|编辑部|办公室|新闻)$"
+# Endings of an organisation's name: always (日报, 中心 …), and single characters (报, 局, 会 …) that end an
+# organisation's name unless the word is a short name opening with a family name (王秀会 is a person).
+_ORG_SUFFIX_RE = re.compile(
+    r"(?:日报|晚报|时报|网络|中心|客户端|平台|频道|在线|传媒|媒体|编辑部|办公室|新闻|发布|供稿|政府|委员会|"
+    r"融媒|集团|公司|大学|学院|医院|协会|学会)$"
+)
+_ORG_CHAR_RE = re.compile(r"[报社网台局委厅办院会站闻讯刊团司府部处所队校馆厂店村镇县市省区科股室组]$")
+# Province-level names: "（吉林）" closing a story names a place, not a writer.
+_PLACES = frozenset(
+    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 "  # noqa: SIM905
+    "海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 全国 中央 国际".split()
 )
 # Page furniture that starts with a family name ("关注" is not Mr Guan), and words that follow 记者 in prose.
 _NOT_NAMES = frozenset(
     "关注 关闭 全文 原文 文章 高清 方便 相关 时间 查看 更多 返回 顶部 打印 收藏 评论 播报 "  # noqa: SIM905
-    "获悉 了解 近日 日前 昨日 昨天 今天 今日 表示 采访 发现 注意 看到 来到 报道".split()
+    "获悉 了解 近日 日前 昨日 昨天 今天 今日 表示 采访 发现 注意 看到 来到 报道 手记 观察 调查 探访 实地 走访 "
+    "连线 体验 直击 笔记 札记 一线 现场 视点 关闭窗口 关闭本页 查看原文 打印本页 左右 周末 解读 简介 时政".split()
 )
 # Role words of a byline: the people after them wrote the story.
 _ROLE_RE = re.compile(
@@ -51,10 +60,12 @@ _CREDIT_RE = re.compile(r"[文图]\s*[/／|｜:：]\s*(?:[文图]\s*)?")
 _NAME_SEP_RE = re.compile(r"\s*[、，,；;和及/]\s*|\s+")
 # What may follow the names of a byline: "（姚峰 上海报道）", "张三 摄", "李四/文".
 _BYLINE_TAIL_RE = re.compile(
-    rf"(?:(?:\s+{_CJK}{{2,3}}|\s*)(?:报道|摄影|摄|整理|供稿)|\s*[/／]\s*[文图]|\s+[文图])\s*$"
+    rf"(?:(?:\s+{_CJK}{{2,3}}|\s*)(?:报道|整理|供稿)|\s*[/／]\s*[文图]|\s+[文图])\s*$"
 )
+# "新华社记者 张三 摄": who took the picture, not who wrote the story.
+_PHOTO_CREDIT_RE = re.compile(r"(?:摄影?|拍摄)\s*[)）]?\s*$")
 _PAREN_END_RE = re.compile(r"[（(]([^（）()]{2,40})[)）]\s*[。.]?\s*$")
-_BRACKETED_RE = re.compile(r"[\[【]\s*([^\[\]【】]{2,20}?)\s*[\]】]")
+_BRACKETED_RE = re.compile(r"\s*[\[【]\s*([^\[\]【】]{2,20}?)\s*[\]】]")
 _PAREN_ANY_RE = re.compile(r"[（(]([^（）()]{2,40})[)）]")
 _ORG_WORD_RE = re.compile(r"\b(?:team|inc|ltd|llc|corp|group|studio|media|news|network|press)\b", re.I)
 _WEB_RE = re.compile(r"https?:|www\.|\w\.(?:com|cn|net|org|gov)\b", re.I)
@@ -64,32 +75,53 @@ EDGE_LINES = 3
 
 
 def person_names(text: str, *, need_surname: bool) -> list[str] | None:
-    """The names in "张三 李四" / "张三、李四", or None when any part is not a plausible name."""
+    """The names in "张三 李四" / "张三、李四", or None when any part is not a plausible name.
+
+    need_surname: each name must open with a common family name and be 2-3 characters long (4 with a
+    compound family name) — the test for names that no role word (记者, 作者) introduces.
+    """
     parts = [p for p in _NAME_SEP_RE.split(text.strip()) if p]
     if not parts or len(parts) > 6:
         return None
     for p in parts:
-        if not _NAME_RE.fullmatch(p) or _ORG_END_RE.search(p) or p in _NOT_NAMES:
+        if not _NAME_RE.fullmatch(p) or p in _NOT_NAMES or p in _PLACES or _is_org(p):
             return None
-        if need_surname and not (p[0] in _SURNAMES_1 or p[:2] in _SURNAMES_2):
-            return None
-        if need_surname and len(p) > 4:
+        # Without a role word, also a 3-character word ending like an office (史志室, 文旅股) is not a name.
+        if need_surname and (not _family_name_first(p) or _ORG_CHAR_RE.search(p)):
             return None
     return parts
 
 
+def _family_name_first(word: str) -> bool:
+    if word[:2] in _SURNAMES_2:
+        return len(word) <= 4
+    return word[0] in _SURNAMES_1 and len(word) <= 3
+
+
+def _is_org(word: str) -> bool:
+    if _ORG_SUFFIX_RE.search(word):
+        return True
+    return bool(_ORG_CHAR_RE.search(word)) and (len(word) >= 4 or not _family_name_first(word))
+
+
 def _role_names(text: str) -> list[str] | None:
-    """Names after role words: "记者 张三 通讯员 李四" → [张三, 李四]; None unless every part is a name."""
+    """Names after role words: "记者 张三 通讯员 李四" → [张三, 李四]; None unless every part is a name.
+
+    A name written right after its role word ("本报记者葛灵丹") must open with a family name, so that
+    "记者手记" or "记者调查" is not read as a byline; one set apart by a space may be any name ("记者 格桑边觉").
+    """
     text = _BYLINE_TAIL_RE.sub("", text.strip())
-    m = _ROLE_RE.search(text)
-    if not m:
+    roles = list(_ROLE_RE.finditer(text))
+    if not roles:
         return None
     names: list[str] = []
-    for seg in _ROLE_RE.split(text[m.start() :]):
-        seg = seg.strip(" \t:：")
+    for i, role in enumerate(roles):
+        seg = text[role.end() : roles[i + 1].start() if i + 1 < len(roles) else len(text)]
+        glued = not seg[:1].isspace() and seg[:1] not in ":："
+        seg = _BYLINE_TAIL_RE.sub("", seg.strip(" \t:："))
         if not seg:
             continue
-        found = person_names(_BYLINE_TAIL_RE.sub("", seg), need_surname=False)
+        found = person_names(seg, need_surname=glued)
         if found is None:
             return None
         names.extend(found)
@@ -99,7 +131,7 @@ def _role_names(text: str) -> list[str] | None:
 def _byline_line(text: str) -> list[str] | None:
     """A whole line that is a byline: "光明日报记者 王建宏 张文攀", "□ 本报记者 葛灵丹"."""
     text = text.strip(" \t□■◆●▲—-|｜")
-    if len(text) > MAX_BYLINE_CHARS:
+    if len(text) > MAX_BYLINE_CHARS or _PHOTO_CREDIT_RE.search(text):
         return None
     credit = _CREDIT_RE.match(text)  # "文/记者 张三", "图｜李四"
     if credit:
@@ -136,6 +168,8 @@ def body_byline(first: list[str], last: list[str]) -> tuple[list[str], str] | No
         if not closing:
             continue
         inner = closing.group(1).strip()
+        if _PHOTO_CREDIT_RE.search(inner):
+            continue
         names = _role_names(inner) if _ROLE_RE.search(inner) else None
         if names:
             return names, "body-byline"
@@ -151,15 +185,13 @@ def body_byline(first: list[str], last: list[str]) -> tuple[list[str], str] | No
 
 
 def info_line_names(lines: list[Line]) -> list[str] | None:
-    """A bracketed name on a dated info line: "2004年7月16日08:19 [ 黄宇 ] 来源：[ 人民网 ]"."""
+    """A bracketed name right after the date of an info line: "2004年7月16日08:19 [ 黄宇 ] 来源：…"."""
     for ln in lines:
-        if len(ln.text) > S.MAX_META_LINE_CHARS or not S.DATE_TEXT_RE.search(ln.text):
+        if len(ln.text) > S.MAX_META_LINE_CHARS:
             continue
-        for m in _BRACKETED_RE.finditer(ln.text):
-            head = ln.text[: m.start()].rstrip()
-            if head.endswith((":", "：")):  # a labelled value ("来源：[ 人民网 ]") is not a byline
-                continue
-            names = person_names(m.group(1), need_surname=True)
+        for date in S.DATE_TEXT_RE.finditer(ln.text):
+            m = _BRACKETED_RE.match(ln.text, date.end())
+            names = person_names(m.group(1), need_surname=True) if m else None
             if names:
                 return names
     return None
@@ -178,7 +210,7 @@ def looks_like_person(value: str, *, site_name: str | None = None) -> bool:
         return False
     if site_name and flat == "".join(site_name.split()):
         return False
-    return not any(_ORG_END_RE.search(p) for p in re.split(r"[、，,；;\s]+", value) if p)
+    return not any(_is_org(p) for p in re.split(r"[、，,；;\s]+", value) if p)
 
 
 def choose_source(pm: PageMeta, near: list[Line]) -> tuple[str | None, str]:
@@ -213,12 +245,13 @@ def choose_author(
         value = jsonld_text(pm.jsonld.get("author"))
         if value and looks_like_person(value, site_name=site_name):
             return value, "jsonld"
-    if byline:
-        return " ".join(byline[0]), byline[1]
     issuer = labelled_value(near, S.ISSUER_LABEL_RE)
     if issuer:
         return issuer, "visible-line:issuer"
     editor = clean_author(labelled_value(near, S.EDITOR_LABEL_RE))
     if editor:
         return editor, "visible-line:editor"
+    # A bare name ("（袁源）" closing the body, "胡平" opening it) is a guess: only when nothing names anyone.
+    if byline:
+        return " ".join(byline[0]), byline[1]
     return None, ""

@@ -170,20 +170,25 @@ TAIL_MARKER_RE = re.compile(
     re.I,
 )
 FOOTER_LINE_RE = re.compile(
-    r"版权所有|版权与免责声明|免责声明[:：]|copyright|©|all rights reserved|ICP备|ICP证|网站标识码|网站识别码|违法和不良信息举报|"
-    # a content platform's closing disclaimer (搜狐号, 网易号, 快传号 …: "仅提供信息存储空间服务")
-    r"仅提供信息(?:存储|发布)",
+    r"版权所有|^.{0,12}?(?:版权与)?免责声明[:：]?$|copyright|©|all rights reserved|ICP备|ICP证|网站标识码|"
+    r"网站识别码|违法和不良信息举报|"
+    # a content platform's closing disclaimer (搜狐号, 网易号, 快传号 …: "…仅提供信息存储空间服务。")
+    r"仅提供信息存储(?:空间)?服务[。.]?$",
     re.I,
 )
 MAX_FOOTER_LINE_CHARS = 200
 # Body text that must come before a tail marker for the cut to apply.
 MIN_CHARS_BEFORE_TAIL = 80
 # A lone "[大 中 小]"-type font switcher or a pure punctuation line.
+_PROVINCES = (
+    "北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
+    "贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|海外|未知"
+)
 NOISE_LINE_RE = re.compile(
     r"^[\s\[\]【】()（）|｜/·:：>»«<-]*(?:[大中小默认]\s*){1,4}[\s\]】)）]*$|^[\W_]{1,3}$|"
     # The label of a control, alone on its line: 【纠错】, 点赞 +1, 图集, 链接已复制, Play Video; a poster's IP place.
     r"^[【\[]?\s*(?:纠错|我要纠错|点赞|赞|关注|播报|编辑|[+＋]\s*关注|图集|举报|复制链接|链接已复制|返回列表|播报文章|语音播报文章，?释放双眼|"
-    r"来自[\u4e00-\u9fff]{2,5}|IP属地[:：]?\s*[\u4e00-\u9fff]{2,5}|"
+    rf"(?:来自|IP属地[:：]?\s*)(?:{_PROVINCES})(?:省|市|自治区)?|"
     r"Play Video|[+＋]\d{0,4})\s*[】\]]?$"
 )
 
@@ -256,8 +261,8 @@ EDITOR_LABEL_RE = re.compile(r"(?:责任编辑|责编|编辑|审核|审校|校�
 FIELD_STOP_RE = re.compile(
     r"\s*(?:[|｜]|(?:发布时间|发布日期|发表时间|时间|日期|来源|信息来源|文章来源|作者|记者|通讯员|责任编辑|编辑|"
     r"浏览次数|浏览量|阅读量|阅读|点击数|点击|访问量|字号|字体|打印|分享|审核|校对|摄影|供稿)\s*[:：]|"
-    # any other short label after a space ("来源：上海奉贤 选稿：许文杰"), a counter, a date
-    r"\s[\u4e00-\u9fff]{2,4}\s*[:：]|【|\[|浏览次数|点击数|阅读数|发表于|(?:阅读|评论|点击|浏览)\s*[(（]|"
+    # any other short label after a space ("来源：上海奉贤 选稿：许文杰", "文：张三 图：李四"), a counter, a date
+    r"\s[\u4e00-\u9fff]{1,4}\s*[:：]|【|\[|浏览次数|点击数|阅读数|发表于|(?:阅读|评论|点击|浏览)\s*[(（]|"
     r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月])"
 )
 COPYRIGHT_RE = re.compile(r"copyright|版权所有|©|\(c\)|&copy;|ICP|备案|主办单位|承办单位|技术支持", re.I)

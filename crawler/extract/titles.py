@@ -10,8 +10,9 @@ from .tree import HtmlElement, Stats, class_id, squash
 
 MAX_TITLE_CHARS = 200
 MIN_TITLE_CHARS = 4
-SHORT_TITLE_CHARS = 4  # a <title> this short names a column, not a story
-SITE_NAME_CHARS = 14  # a <title> this short, without punctuation, ending in 政府/网/门户… is a site name
+PLACEHOLDER_CHARS = 1  # a <title> this short is a placeholder
+# How a site's own name ends: 人民政府, 门户网站, 官网 …, or a short name ending in 网 (新华网, 中国政府网).
+_SITE_NAME_RE = re.compile(r"(?:人民政府|人民政府网|政府网|门户网站|门户网|官方网站|官网|网站)$|^.{1,5}网$")
 _EDGE_SEPARATORS = " -_|｜—–"
 _PLAIN_NAME_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9.]+")
 
@@ -71,28 +72,30 @@ def heading_candidates(
 
 
 def choose_title(
-    pm: PageMeta, root: HtmlElement, st: Stats, body: HtmlElement | None
+    pm: PageMeta, root: HtmlElement, st: Stats, body: HtmlElement | None, text_start: int | None = None
 ) -> tuple[str | None, str]:
-    """(title, provenance)."""
+    """(title, provenance).
+
+    ArticleTitle; the heading leading into the body when <title> agrees with it; another heading agreeing
+    with <title>; OpenGraph, JSON-LD; the cleaned <title>; and when <title> only names the site (or is a
+    placeholder), the heading leading into the body that is not the site's name.
+    """
     site = pm.tags.get("sitename") or pm.tags.get("og:site_name")
     cleaned_tag = clean_title_tag(pm.title_tag, site)
     hit = first_tag(pm, ("articletitle",))
     if hit and len(hit[1]) >= 2:
         return hit[1], meta_provenance(hit[0])
-    # A <title> that only names the site agrees with the logo, not with the headline; headings that
-    # repeat a site name are the logo.
-    tag_is_site = bool(cleaned_tag) and names_a_site(cleaned_tag or "", site)
-    sites = [n for n in (site, site_from_title(pm.title_tag), cleaned_tag if tag_is_site else None) if n]
-    flat_sites = ["".join(n.split()) for n in sites]
-    headings = [
-        (el, t)
-        for el, t in heading_candidates(root, st, body)
-        if not any("".join(t.split()) in n for n in flat_sites)
-    ]
+    # Section labels of sidebars and related lists ("热点新闻", "相关链接") are never the headline.
+    headings = [(el, t) for el, t in heading_candidates(root, st, body) if not S.TAIL_MARKER_RE.match(t)]
     body_order = st.order.get(body, 0) if body is not None else None
-    # The heading closest before the body that agrees with <title>, else the first h1 agreeing with it.
-    ref = "" if tag_is_site else pm.title_tag or ""
-    agreeing = [(el, t) for el, t in headings if ref and _similar(t, ref)]
+    start = text_start if text_start is not None else body_order
+    lead = [(el, t) for el, t in headings if start is None or st.order[el] <= start]
+    ref = pm.title_tag or ""
+    if lead and ref and _similar(lead[-1][1], ref):
+        return lead[-1][1], "title-block"
+    tag_is_site = bool(cleaned_tag) and names_a_site(cleaned_tag or "", site)
+    # The heading closest before the body that agrees with <title>, else the first one agreeing with it.
+    agreeing = [(el, t) for el, t in headings if ref and not tag_is_site and _similar(t, ref)]
     if agreeing:
         before = [(el, t) for el, t in agreeing if body_order is None or st.order[el] <= body_order + 50]
         el, text = (before or agreeing)[-1] if before else agreeing[0]
@@ -105,24 +108,20 @@ def choose_title(
         return ld, "jsonld"
     if cleaned_tag and not tag_is_site:
         return cleaned_tag, "title-tag"
-    # No usable <title> (missing, or only the site's or a column's name): the heading that leads into the body.
-    lead = [(el, t) for el, t in headings if body_order is None or st.order[el] <= body_order]
-    h1s = [(el, t) for el, t in headings if el.tag.lower() == "h1"]
-    pick = [(el, t) for el, t in lead if el.tag.lower() == "h1"][:1] or lead[-1:] or h1s[:1] or headings[:1]
+    # <title> only names the site: the heading leading into the body, never one that repeats the site name.
+    names = [n for n in (cleaned_tag, site, site_from_title(pm.title_tag)) if n]
+    own = [(el, t) for el, t in lead if not any(_similar(t, n) for n in names)]
+    pick = [(el, t) for el, t in own if el.tag.lower() == "h1"][:1] or own[-1:]
     if pick:
         return pick[0][1], "title-block"
     return (cleaned_tag, "title-tag") if cleaned_tag else (None, "")
 
 
 def names_a_site(text: str, site: str | None) -> bool:
-    """True for a <title> that names the site or a column rather than a story ("长春市人民政府", "x")."""
+    """True for a <title> that is a placeholder ("x") or the site's name ("长春市人民政府", "中国政府网")."""
     flat = "".join(text.split())
-    if len(flat) <= SHORT_TITLE_CHARS:
+    if len(flat) <= PLACEHOLDER_CHARS:
         return True
     if site and flat == "".join(site.split()):
         return True
-    return (
-        len(flat) <= SITE_NAME_CHARS
-        and bool(_PLAIN_NAME_RE.fullmatch(flat))
-        and bool(S.TITLE_SITE_HINT_RE.search(flat))
-    )
+    return bool(_SITE_NAME_RE.search(flat)) and bool(_PLAIN_NAME_RE.fullmatch(flat))
