@@ -121,12 +121,12 @@ def rebuild(db_path: str, chunk: int = 2000, restart: bool = False, echo: bool =
             if not rows:
                 story_index.finish_rebuild(conn)
                 break
-            # Signatures follow the current shingling; recompute them from the stored body.
-            for art_id, body, old in rows:
-                if body is not None:
-                    new = fingerprints.signature(body)
-                    if new != old:
-                        conn.execute("UPDATE articles SET signature = ? WHERE id = ?", (new, art_id))
+            # Signatures follow the current shingling; recompute them from the stored body, a chunk at a time.
+            bodies = [(art_id, body, old) for art_id, body, old in rows if body is not None]
+            fresh = fingerprints.signature_batch(body for _, body, _ in bodies)
+            for (art_id, _, old), new in zip(bodies, fresh, strict=True):
+                if new != old:
+                    conn.execute("UPDATE articles SET signature = ? WHERE id = ?", (new, art_id))
             state = story_index.rebuild_chunk(conn, state, [r[0] for r in rows])
         if echo:
             click.echo(f"reclustered {state['done']} articles (up to id {state['last_id']})", err=True)
