@@ -20,6 +20,10 @@ from storage.store_time import iso_utc
 logger = logging.getLogger(__name__)
 
 RUN_STATUSES = ("running", "ok", "failed", "crashed", "timeout", "skipped", "blocked")
+RUN_COLUMNS = frozenset(
+    "id site pid host started_at finished_at status reason pages list_pages links_found new_items "  # noqa: SIM905
+    "duplicate_items updated_items failures stats".split()
+)
 BAD_STATUSES = ("failed", "crashed", "timeout", "blocked")  # a run that did not do its job
 ARTICLE_FIELDS = (
     "url",
@@ -54,6 +58,29 @@ def _row_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
         if row[k] is not None and not isinstance(row[k], str):
             row[k] = json.dumps(row[k], ensure_ascii=False)
     return row
+
+
+def run_of_process(
+    conn: sqlite3.Connection,
+    site: str,
+    pid: int,
+    since: str,
+    columns: Sequence[str] = ("id", "status", "reason"),
+) -> dict[str, Any] | None:
+    """The latest run row written by process `pid` of this host for `site` at or after `since` (ISO UTC).
+
+    Host and start time matter: a reused pid must not pick up an older run's row. Works on a read-only
+    connection too (`newsmon crawl` reads its runs that way, so a full or read-only database still reports).
+    """
+    unknown = set(columns) - RUN_COLUMNS
+    if unknown:
+        raise ValueError(f"not run columns: {sorted(unknown)}")
+    row = conn.execute(
+        f"SELECT {', '.join(columns)} FROM runs WHERE site = ? AND pid = ? AND host = ? AND started_at >= ? "
+        "ORDER BY id DESC LIMIT 1",
+        (site, pid, socket.gethostname(), since),
+    ).fetchone()
+    return None if row is None else dict(zip(columns, row, strict=True))
 
 
 class Store:
@@ -312,12 +339,7 @@ class Store:
 
     def run_of_process(self, site: str, pid: int, since: str) -> dict[str, Any] | None:
         """The latest run row written by process `pid` for `site` at or after `since` (ISO UTC)."""
-        row = self.db.conn.execute(
-            "SELECT id, status, reason FROM runs WHERE site = ? AND pid = ? AND host = ? AND started_at >= ? "
-            "ORDER BY id DESC LIMIT 1",
-            (site, pid, socket.gethostname(), since),
-        ).fetchone()
-        return None if row is None else dict(zip(("id", "status", "reason"), row, strict=True))
+        return run_of_process(self.db.conn, site, pid, since)
 
     def mark_run(self, run_id: int, status: str, reason: str) -> None:
         """Overrule a run's status (crashed, timeout), keeping its counters; set finished_at if missing."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import sys
 import time
@@ -16,7 +15,7 @@ from crawler.runner import CrawlJob, CrawlResult, CrawlsTerminated, reap_dead_ru
 from crawler.sites import Site, adhoc_site, parse_sites, read_toml, select_sites
 from crawler.watchconfig import parse_watches
 from storage.db import StorageError, open_db
-from storage.store import BAD_STATUSES, Store
+from storage.store import BAD_STATUSES, Store, run_of_process
 
 
 def resolve_targets(
@@ -44,19 +43,25 @@ def resolve_targets(
 def summarize_runs(db_path: str, results: list[CrawlResult]) -> list[dict]:
     """The run rows written by the given crawl processes (by pid); a process that ended without
     finishing its row crashed (killed, out of disk, unable to write) and is reported, and marked, so."""
+    columns = (
+        "id",
+        "site",
+        "status",
+        "reason",
+        "pages",
+        "new_items",
+        "duplicate_items",
+        "updated_items",
+        "failures",
+    )
     keys = ("id", "site", "status", "reason", "pages", "new", "duplicate", "updated", "failures")
     rows = []
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
         for r in results:
-            # pid, host and start time: a reused pid must not pick up an older run's row
-            row = conn.execute(
-                "SELECT id, site, status, reason, pages, new_items, duplicate_items, updated_items, failures "
-                "FROM runs WHERE pid = ? AND site = ? AND host = ? AND started_at >= ? ORDER BY id DESC LIMIT 1",
-                (r.pid, r.site, socket.gethostname(), r.started_at),
-            ).fetchone()
+            row = run_of_process(conn, r.site, r.pid, r.started_at, columns)
             rec: dict[str, Any] = (
-                dict(zip(keys, row, strict=True))
+                dict(zip(keys, row.values(), strict=True))
                 if row
                 else dict.fromkeys(keys, 0) | {"id": None, "site": r.site}
             )
