@@ -21,6 +21,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from scrapy.spidermiddlewares.referer import RefererMiddleware
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
@@ -198,6 +199,8 @@ class RedisSiteSpider(SiteSpider):
         self.hosts_seen: dict[str, Site] = {}
         self.refresh = False
         self._loops: list[LoopingCall] = []
+        self._referer: RefererMiddleware | None = None  # the crawler's own (None: REFERER_ENABLED off)
+        self._referer_looked_up = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RedisSiteSpider:
@@ -388,7 +391,8 @@ class RedisSiteSpider(SiteSpider):
                         aliases = ctx.run.site.host_aliases
                     claim = canonicalize_url(out.url, aliases)
                 fp = "" if out.dont_filter else self.fingerprints.request_fingerprint(out)
-                children.append({"claim": claim, "fp": fp, "score": -out.priority})
+                src = getattr(out.meta.get("source"), "url", "")
+                children.append({"claim": claim, "fp": fp, "score": -out.priority, "src": src})
                 blobs.append(self.queue.encode(out))
             elif isinstance(out, dict):
                 messages.append({"type": "item", "run": token, "item": out})
@@ -423,6 +427,8 @@ class RedisSiteSpider(SiteSpider):
             "sadd": sadd or _EMPTY,
             "pages": pages,
             "done": done,
+            # the site's max_articles: article requests admitted per run, counted cluster-wide in the script
+            "max_articles": (ctx.run.site.max_articles or 0) if ctx is not None else 0,
         }
         left = int(c.commit_script(args=[c.keys.prefix, json.dumps(payload, ensure_ascii=False), *blobs]))
         if entry:
@@ -448,6 +454,8 @@ class RedisSiteSpider(SiteSpider):
                 if not self.cancelled(run.token):
                     try:
                         outputs = list(fn(arg) or [])
+                        if isinstance(arg, Response):
+                            self.set_referers(arg, outputs)
                     except Exception as exc:  # a callback must never lose its request's bookkeeping
                         logger.exception("callback failed for %s", request.url)
                         ctx.view.fail(request.url, "parse", f"{type(exc).__name__}: {exc}")
@@ -455,6 +463,26 @@ class RedisSiteSpider(SiteSpider):
         if token:
             self.commit(token, ctx, entry=entry, job="", done=1, outputs=outputs, pages=pages)
         return []  # committed to Redis above: nothing goes back through Scrapy
+
+    def set_referers(self, response: Response, outputs: list[Any]) -> None:
+        """The Referer header Scrapy's RefererMiddleware gives a callback's requests in a local crawl.
+
+        Child requests are committed to Redis by the callback instead of going back through the spider
+        middlewares, so the worker's own RefererMiddleware instance (REFERER_ENABLED, REFERRER_POLICY, a
+        `referrer_policy` meta key or the response's Referrer-Policy header: the same policy choice) is
+        applied to them here. Redirects of these requests are then handled by RedirectMiddleware as locally.
+        """
+        if not self._referer_looked_up:
+            try:
+                self._referer = self.crawler.get_spider_middleware(RefererMiddleware)
+            except RuntimeError:  # no engine yet (never the case in a callback)
+                return
+            self._referer_looked_up = True
+        if self._referer is None:
+            return
+        for out in outputs:
+            if isinstance(out, scrapy.Request):
+                self._referer.get_processed_request(out, response)
 
     def parse_source(self, response: Response) -> list[Any]:
         """SiteSpider.parse_source for the response's run."""

@@ -130,16 +130,45 @@ end
 if p.job ~= '' and redis.call('LREM', P .. ':jobs:claimed:' .. p.worker, 1, p.job) == 0 then
   return -1
 end
-local accepted = 0
+local accepted, deferred, cut = 0, 0, false
+-- the site's max_articles: the run's claims set counts its article requests, cluster-wide
+local cap = tonumber(p.max_articles or 0) or 0
+local claimed = 0
+if cap > 0 then claimed = redis.call('SCARD', run .. ':claims') end
 for i, c in ipairs(p.children) do
   local ok = true
-  if c.claim ~= '' and redis.call('SADD', run .. ':claims', c.claim) == 0 then ok = false end
+  if cap > 0 and claimed >= cap then
+    -- full: like a local crawl closed by CLOSESPIDER_ITEMCOUNT, the run follows nothing more; new article
+    -- links stay unclaimed (unknown, so the next run requests them) and count as deferred
+    ok = false
+    local src = c.src or ''
+    if c.claim ~= '' then
+      if redis.call('SISMEMBER', run .. ':claims', c.claim) == 0 then
+        deferred, cut = deferred + 1, true
+        if src ~= '' then
+          redis.call('SADD', run .. ':capped', src)
+          redis.call('HINCRBY', run .. ':requested', src, -1)
+        end
+      end
+    elseif c.fp == '' or redis.call('SISMEMBER', run .. ':df', c.fp) == 0 then
+      cut = true
+      if src ~= '' then redis.call('SADD', run .. ':capped', src) end
+    end
+  end
+  if ok and c.claim ~= '' then
+    if redis.call('SADD', run .. ':claims', c.claim) == 0 then ok = false else claimed = claimed + 1 end
+  end
   if ok and c.fp ~= '' and redis.call('SADD', run .. ':df', c.fp) == 0 then ok = false end
   if ok then
     redis.call('ZADD', P .. ':requests', c.score, ARGV[2 + i])
     accepted = accepted + 1
   end
 end
+if deferred > 0 then
+  redis.call('HINCRBY', run, 's:newsmon/links_deferred', deferred)
+  redis.call('HINCRBY', run, 's:newsmon/article_requests', -deferred)
+end
+if cut then redis.call('HSET', run, 'finish_reason', 'closespider_itemcount') end
 for _, m in ipairs(p.messages) do redis.call('LPUSH', P .. ':items', m) end
 for f, n in pairs(p.stats) do redis.call('HINCRBY', run, 's:' .. f, n) end
 for suffix, kv in pairs(p.hset) do

@@ -380,10 +380,11 @@ class Ingest:
         except Exception:  # alerts never stop the writer
             logger.exception("keyword watches after the run of %s failed", site)
 
-    def _clear_complete(self, token: str) -> None:
-        """The run's sources were not walked to their end: the next run must not stop paging early."""
-        site = self.site_of(token)
-        urls = [src.url for src in site.sources] if site else []
+    def _clear_complete(self, token: str, urls: Sequence[str] | None = None) -> None:
+        """Sources (default: all the run's) not walked to their end: the next run must not stop paging early."""
+        if urls is None:
+            site = self.site_of(token)
+            urls = [src.url for src in site.sources] if site else []
         if not urls:
             return
         self.store.set_sources_complete(urls, False)
@@ -404,3 +405,5 @@ class Ingest:
             state = self.store.source_state(url)
             if state is not None:
                 self.server.hset(k.sources, url, json.dumps(state))
+        # a source cut short (NEWSMON_MAX_ARTICLES_PER_SOURCE) or with failures was not walked completely
+        self._clear_complete(token, sorted({u for u, n in failures.items() if n} | capped))
