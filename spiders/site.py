@@ -365,9 +365,13 @@ class SiteSpider(scrapy.Spider):
         return failures >= self.max_attempts  # 5xx, 403, 408, 429, timeouts, challenges: a few more runs
 
     def _capped(self, urls: list[str], source: Source) -> list[str]:
-        """At most NEWSMON_MAX_ARTICLES_PER_SOURCE new articles per source and run; the rest wait for the
-        next run (they are still unknown then), so a huge sitemap or backfill stays bounded."""
+        """At most NEWSMON_MAX_ARTICLES_PER_SOURCE new articles per source and run, and at most the site's
+        max_articles in all; the rest wait for the next run (they are still unknown then), so a huge
+        sitemap or backfill stays bounded. (CLOSESPIDER_ITEMCOUNT alone stops a run only after the
+        requests already handed to the downloader are stored: a run capped at 5 could store 17.)"""
         left = self.max_per_source - self.requested.get(source.url, 0)
+        if self.site is not None and self.site.max_articles:
+            left = min(left, self.site.max_articles - sum(self.requested.values()))
         if len(urls) > left:
             self.crawler.stats.inc_value("newsmon/links_deferred", len(urls) - max(left, 0))
             self.capped_sources.add(source.url)
