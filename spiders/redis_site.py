@@ -464,6 +464,10 @@ class RedisSiteSpider(SiteSpider):
             self.commit(token, ctx, entry=entry, job="", done=1, outputs=outputs, pages=pages)
         return []  # committed to Redis above: nothing goes back through Scrapy
 
+    def run_cap_left(self) -> int | None:
+        """No per-process limit: the commit script counts max_articles for the whole cluster's run."""
+        return None
+
     def set_referers(self, response: Response, outputs: list[Any]) -> None:
         """The Referer header Scrapy's RefererMiddleware gives a callback's requests in a local crawl.
 

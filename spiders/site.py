@@ -370,14 +370,21 @@ class SiteSpider(scrapy.Spider):
         sitemap or backfill stays bounded. (CLOSESPIDER_ITEMCOUNT alone stops a run only after the
         requests already handed to the downloader are stored: a run capped at 5 could store 17.)"""
         left = self.max_per_source - self.requested.get(source.url, 0)
-        if self.site is not None and self.site.max_articles:
-            left = min(left, self.site.max_articles - sum(self.requested.values()))
+        run_left = self.run_cap_left()
+        if run_left is not None:
+            left = min(left, run_left)
         if len(urls) > left:
             self.crawler.stats.inc_value("newsmon/links_deferred", len(urls) - max(left, 0))
             self.capped_sources.add(source.url)
             urls = urls[: max(left, 0)]
         self.requested[source.url] = self.requested.get(source.url, 0) + len(urls)
         return urls
+
+    def run_cap_left(self) -> int | None:
+        """Article requests this run may still make under the site's max_articles (None: no limit)."""
+        if self.site is None or not self.site.max_articles:
+            return None
+        return self.site.max_articles - sum(self.requested.values())
 
     def _article_request(self, url: str, source: Source) -> scrapy.Request:
         self.crawler.stats.inc_value("newsmon/article_requests")
