@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,24 @@ class ConfigChecker:
         if key:
             loc += f", key '{key}'"
         self.problems.append(f"{loc}: {msg}")
+
+    def unique(self, kind: str, parsed: Iterable[tuple[int, Any]]) -> list[Any]:
+        """The parsed entries (index, entry or None) whose .name is not taken already; a repeat is a problem."""
+        out: list[Any] = []
+        seen: dict[str, int] = {}
+        for i, entry in parsed:
+            if entry is None:
+                continue
+            if entry.name in seen:
+                self.error(
+                    f"{kind} '{entry.name}'",
+                    "name",
+                    f"duplicate {kind} name (also {kind} #{seen[entry.name] + 1})",
+                )
+                continue
+            seen[entry.name] = i
+            out.append(entry)
+        return out
 
     def typed(self, where: str, data: Mapping[str, Any], key: str, types: type | tuple[type, ...]) -> Any:
         """data[key] when it has one of the types (a boolean is not an integer), else None and a problem."""
@@ -320,17 +338,9 @@ def parse_sites(data: Mapping[str, Any], path: str = "<config>") -> list[Site]:
     if not isinstance(raw_sites, list):
         c.error("top level", "site", "sites are written as [[site]] tables")
         raw_sites = []
-    sites: list[Site] = []
-    seen: dict[str, int] = {}
-    for i, raw in enumerate(raw_sites):
-        site = _parse_site(c, i, raw, defaults)
-        if site is None:
-            continue
-        if site.name in seen:
-            c.error(f"site '{site.name}'", "name", f"duplicate site name (also site #{seen[site.name] + 1})")
-            continue
-        seen[site.name] = i
-        sites.append(site)
+    sites: list[Site] = c.unique(
+        "site", ((i, _parse_site(c, i, raw, defaults)) for i, raw in enumerate(raw_sites))
+    )
     if c.problems:
         raise ConfigError(c.problems)
     return sites

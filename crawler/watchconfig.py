@@ -158,17 +158,9 @@ def parse_watches(
     raw = data.get("watch", [])
     if not isinstance(raw, list):
         raise ConfigError([f"{path}: top level, key 'watch': watches are written as [[watch]] tables"])
-    watches: list[Watch] = []
-    seen: dict[str, int] = {}
-    for i, item in enumerate(raw):
-        w = _parse_watch(p, i, item, site_names)
-        if w is None:
-            continue
-        if w.name in seen:
-            p.error(f"watch '{w.name}'", "name", f"duplicate watch name (also watch #{seen[w.name] + 1})")
-            continue
-        seen[w.name] = i
-        watches.append(w)
+    watches: list[Watch] = p.unique(
+        "watch", ((i, _parse_watch(p, i, item, site_names)) for i, item in enumerate(raw))
+    )
     if p.problems:
         raise ConfigError(p.problems)
     return watches
