@@ -58,7 +58,7 @@ _ROLE_RE = re.compile(
 )
 _CREDIT_RE = re.compile(r"[文图]\s*[/／|｜:：]\s*(?:[文图]\s*)?")
 _NAME_SEP_RE = re.compile(r"\s*[、，,；;和及/]\s*|\s+")
-# What may follow the names of a byline: "（姚峰 上海报道）", "张三 摄", "李四/文".
+# What may follow the names of a byline: "（姚峰 上海报道）", "张三 整理", "李四/文".
 _BYLINE_TAIL_RE = re.compile(
     rf"(?:(?:\s+{_CJK}{{2,3}}|\s*)(?:报道|整理|供稿)|\s*[/／]\s*[文图]|\s+[文图])\s*$"
 )
