@@ -3,7 +3,9 @@ and what scrapy-redis 0.9.1 does under Scrapy 2.19. Needs Debian's redis-server 
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -234,16 +236,22 @@ def test_worker_killed_mid_crawl_loses_no_request(
         waiter = enqueue_all_and_wait(redis_server.url, config)
         c = client(redis_server.url)
         victim = "w1"
-        wait_for(
-            lambda: (
+        proc = cluster.workers[victim]
+
+        def stopped_busy() -> bool:
+            # Freeze the victim, then look: requests it holds while stopped are still held at the kill.
+            os.killpg(proc.pid, signal.SIGSTOP)
+            if (
                 int(c.server.hget(c.keys.worker_stats, victim) or 0) >= 10
                 and c.server.hlen(c.keys.inflight(victim)) > 0
-            ),
-            60,
-            "the victim to be busy",
-        )
+            ):
+                return True
+            os.killpg(proc.pid, signal.SIGCONT)
+            return False
+
+        wait_for(stopped_busy, 60, "the victim to be stopped while busy")
         held = c.server.hlen(c.keys.inflight(victim))
-        LocalCluster.kill(cluster.workers[victim])
+        LocalCluster.kill(proc)
         assert held > 0
         wait_for(
             lambda: not c.server.exists(c.keys.inflight(victim)), 30, "the dead worker's requests to return"
@@ -280,11 +288,17 @@ def test_ingest_killed_mid_batch_loses_no_item(
     assert c.server.llen(c.keys.items) > len(expected_urls(demo))
     db = tmp_path / "news.db"
     first = cluster.start_ingest("--batch", "10")
-    wait_for(
-        lambda: db.exists() and c.server.llen(c.keys.processing) > 0 and len(stored(db)) >= 10,
-        60,
-        "the writer to be mid-way",
-    )
+
+    def stopped_mid_batch() -> bool:
+        # Freeze the writer, then look: a batch seen in `processing` while it is stopped cannot be
+        # acknowledged before the kill (checking first and killing after raced with the acknowledgement).
+        os.killpg(first.pid, signal.SIGSTOP)
+        if db.exists() and c.server.llen(c.keys.processing) > 0 and len(stored(db)) >= 10:
+            return True
+        os.killpg(first.pid, signal.SIGCONT)
+        return False
+
+    wait_for(stopped_mid_batch, 60, "the writer to be stopped mid-batch")
     LocalCluster.kill(first)
     left = c.server.llen(c.keys.processing)
     n_before = len(stored(db))
