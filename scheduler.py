@@ -19,12 +19,11 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor as _Pool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
@@ -33,7 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.runner import CrawlJob, process_alive, reap_dead_runs, start_crawl
+from crawler.runner import Runner, describe_exit, process_alive, reap_dead_runs, signal_group
 from crawler.sites import Site
 from storage.db import LockHeld, StorageError, open_db, sidecar_lock
 from storage.store import Store
@@ -46,45 +45,6 @@ DEFAULT_TIMEOUT = 3600.0  # per run, unless the site sets `timeout`
 DEFAULT_KILL_GRACE = 10.0  # SIGTERM → SIGKILL when a run exceeds its time limit
 DEFAULT_SHUTDOWN_GRACE = 45.0  # SIGTERM to the scheduler: how long running crawls get to finish
 MIN_MISFIRE_GRACE = 30
-
-
-class Runner(Protocol):
-    """Starts one crawl of a site as a subprocess in its own process group (the group id is its pid)."""
-
-    def start(self, site: Site) -> subprocess.Popen[bytes]:
-        """Start the crawl; the child writes its own run row with its own pid."""
-        ...
-
-
-class ScrapyRunner:
-    """The real runner: `python -m scrapy crawl site …` through crawler.runner."""
-
-    def __init__(
-        self,
-        db_path: str,
-        sites_path: str | None = None,
-        settings: Mapping[str, str | int | float] | None = None,
-        log_dir: str | None = None,
-        quiet: bool = True,
-    ) -> None:
-        self.db_path = db_path
-        self.sites_path = sites_path
-        self.settings = dict(settings or {})
-        self.log_dir = log_dir
-        self.quiet = quiet
-
-    def start(self, site: Site) -> subprocess.Popen[bytes]:
-        """Start `scrapy crawl` for site; its log goes to <log_dir>/<site>.log, nowhere, or our stderr."""
-        job = CrawlJob(site, self.db_path, self.sites_path, self.settings)
-        out: IO[bytes] | None = None
-        if self.log_dir:
-            out = open(Path(self.log_dir) / f"{site.name}.log", "ab")  # noqa: SIM115 - closed below
-        try:
-            target: Any = out if out is not None else (subprocess.DEVNULL if self.quiet else None)
-            return start_crawl(job, stdout=target, stderr=target)
-        finally:
-            if out is not None:
-                out.close()
 
 
 @dataclass
@@ -139,27 +99,6 @@ def first_run_time(site: Site, last_start: datetime | None, now: datetime) -> da
 def _parse_time(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _signal_group(pgid: int, sig: int) -> bool:
-    """Send sig to a process group; False when the group no longer exists."""
-    try:
-        os.killpg(pgid, sig)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        logger.warning("not allowed to signal process group %s", pgid)
-        return False
-
-
-def _describe_exit(returncode: int) -> str:
-    if returncode < 0:
-        try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exit code {returncode}"
 
 
 class SchedulerBusy(RuntimeError):
@@ -295,17 +234,17 @@ class Scheduler:
         except subprocess.TimeoutExpired:
             timed_out = True
             logger.warning("%s: run exceeded its %.0fs limit; sending SIGTERM", name, limit)
-            _signal_group(proc.pid, signal.SIGTERM)
+            signal_group(proc.pid, signal.SIGTERM)
             try:
                 returncode = proc.wait(timeout=self.kill_grace)
             except subprocess.TimeoutExpired:
                 logger.warning(
                     "%s: still running %.0fs after SIGTERM; sending SIGKILL", name, self.kill_grace
                 )
-                _signal_group(proc.pid, signal.SIGKILL)
+                signal_group(proc.pid, signal.SIGKILL)
                 returncode = proc.wait()
         # whatever the crawl left in its group (helpers, hung children) goes with it
-        _signal_group(proc.pid, signal.SIGKILL)
+        signal_group(proc.pid, signal.SIGKILL)
         seconds = time.monotonic() - t0
         try:
             outcome = self._settle(name, proc.pid, started, returncode, timed_out, limit)
@@ -338,7 +277,7 @@ class Scheduler:
         self, name: str, pid: int, started: datetime, returncode: int, timed_out: bool, limit: float
     ) -> RunOutcome:
         """Make the run row tell the truth once the process is gone."""
-        how = _describe_exit(returncode)
+        how = describe_exit(returncode)
         with self._store() as store:
             row = store.run_of_process(name, pid, iso_utc(started))
             if timed_out:
@@ -448,11 +387,11 @@ class Scheduler:
             self._aps.shutdown(wait=False)
         for name, proc in procs.items():
             logger.info("%s: forwarding SIGTERM to crawl pid %s", name, proc.pid)
-            _signal_group(proc.pid, signal.SIGTERM)
+            signal_group(proc.pid, signal.SIGTERM)
         left = self._wait_idle(grace)
         for name, pid in left.items():
             logger.warning("%s: crawl pid %s still running after %.0fs; sending SIGKILL", name, pid, grace)
-            _signal_group(pid, signal.SIGKILL)
+            signal_group(pid, signal.SIGKILL)
         if left:
             self._wait_idle(max(self.kill_grace, 5.0), forceable=False)
         return sorted(left)

@@ -91,10 +91,11 @@ def idle_scheduler(tmp: Path, n_sites: int) -> dict[str, float]:
 
 def run_overhead(tmp: Path, runs: int) -> dict[str, Any]:
     """Process start → first request at the demo server, and → process exit, for real crawls."""
+    from crawler.runner import ScrapyRunner
     from crawler.sites import load_sites
     from demo.server import DemoServer
     from demo.world import build_world
-    from scheduler import Scheduler, ScrapyRunner
+    from scheduler import Scheduler
     from storage.db import open_db
 
     first, total, dispatch = [], [], []

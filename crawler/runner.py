@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 import psutil
 
@@ -210,3 +210,64 @@ def stop_all(procs: Sequence[subprocess.Popen[bytes]], grace: float = 30.0) -> N
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+class Runner(Protocol):
+    """Starts one crawl of a site as a subprocess in its own process group (the group id is its pid)."""
+
+    def start(self, site: Site) -> subprocess.Popen[bytes]:
+        """Start the crawl; the child writes its own run row with its own pid."""
+        ...
+
+
+class ScrapyRunner:
+    """The real runner: `python -m scrapy crawl site …` through crawler.runner."""
+
+    def __init__(
+        self,
+        db_path: str,
+        sites_path: str | None = None,
+        settings: Mapping[str, str | int | float] | None = None,
+        log_dir: str | None = None,
+        quiet: bool = True,
+    ) -> None:
+        self.db_path = db_path
+        self.sites_path = sites_path
+        self.settings = dict(settings or {})
+        self.log_dir = log_dir
+        self.quiet = quiet
+
+    def start(self, site: Site) -> subprocess.Popen[bytes]:
+        """Start `scrapy crawl` for site; its log goes to <log_dir>/<site>.log, nowhere, or our stderr."""
+        job = CrawlJob(site, self.db_path, self.sites_path, self.settings)
+        out: IO[bytes] | None = None
+        if self.log_dir:
+            out = open(Path(self.log_dir) / f"{site.name}.log", "ab")  # noqa: SIM115 - closed below
+        try:
+            target: Any = out if out is not None else (subprocess.DEVNULL if self.quiet else None)
+            return start_crawl(job, stdout=target, stderr=target)
+        finally:
+            if out is not None:
+                out.close()
+
+
+def signal_group(pgid: int, sig: int) -> bool:
+    """Send sig to a process group; False when the group no longer exists."""
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        logger.warning("not allowed to signal process group %s", pgid)
+        return False
+
+
+def describe_exit(returncode: int) -> str:
+    """How a child process ended: "exit code 1", "killed by SIGKILL"."""
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"

@@ -134,7 +134,8 @@ def schedule(
 
     Example (cluster, next to `newsmon ingest`): newsmon schedule --redis redis://127.0.0.1:6379/0
     """
-    from scheduler import Scheduler, SchedulerBusy, ScrapyRunner, scheduler_lock
+    from crawler.runner import ScrapyRunner
+    from scheduler import Scheduler, SchedulerBusy, scheduler_lock
 
     configured = load_sites(sites_path)
     chosen = select_sites(configured, list(names), sites_path) if names else configured
