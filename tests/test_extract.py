@@ -119,6 +119,29 @@ def test_disclaimer_words_and_places_inside_prose_stay():
     assert len(lines) == 5 and lines[1] == "来自基层的声音"
 
 
+def test_related_news_heading_ends_the_body():
+    prose = (
+        "<p>为做好春耕生产工作，确保粮食安全，现将有关事项通知如下。各地要高度重视，认真抓好落实。</p>" * 2
+    )
+    html = (
+        "<html><body><h1>春耕生产全面展开</h1><div id='zoom'>"
+        f"{prose}<p>相关新闻</p><p>我市部署节前安全生产工作 2024-02-01</p></div></body></html>"
+    )
+    lines = extract_article(html, "http://www.example.gov.cn/a.html", now=NOW).body_text.split("\n")
+    assert len(lines) == 2
+
+
+def test_a_sub_heading_opening_the_body_is_not_the_title():
+    html = (
+        "<html><head><title></title></head><body><h2>我市召开安全生产工作会议</h2><div class='TRS_Editor'>"
+        "<h3>一、起草背景</h3><p>为做好春耕生产工作，确保粮食安全，现将有关事项通知如下。各地要高度重视。</p>"
+        "<p>会议指出，要坚持问题导向，聚焦群众急难愁盼，推动各项任务落细落实，确保取得实效。</p></div></body></html>"
+    )
+    assert (
+        extract_article(html, "http://www.example.gov.cn/a.html", now=NOW).title == "我市召开安全生产工作会议"
+    )
+
+
 def test_trs_body_html_is_clean_and_absolute():
     html = extract("trs_gov.html").body_html
     assert "<script" not in html and "<style" not in html and "onclick" not in html and "style=" not in html
@@ -298,6 +321,9 @@ def test_publish_date_not_written_date():
     [
         ((("发布日期：", "2024年03月05日"), ("成文日期：", "2024年02月27日")), "2024-03-05", "visible-line"),
         ((("成文日期：", "2024年02月27日"), ("发布日期：", "2024年03月05日")), "2024-03-05", "visible-line"),
+        # dates of a document that are not its publication, in the cell before 发布日期
+        ((("施行日期：", "2024年02月10日"), ("发布日期：", "2024年03月05日")), "2024-03-05", "visible-line"),
+        ((("更新日期：", "2024年05月20日"), ("发布日期：", "2024年03月05日")), "2024-03-05", "visible-line"),
         # Only the written date on the page: it is the last resort, and says so.
         (
             (("成文日期：", "2024年02月27日"), ("发文机关：", "青石市人民政府")),

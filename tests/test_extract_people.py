@@ -88,10 +88,13 @@ def test_brackets_that_are_not_people(closing: str):
 
 
 def test_bare_name_line_under_the_headline():
-    assert extract(make(f"<p>胡平</p><p>{PROSE}</p>")).author == "胡平"
-    # Furniture that begins with a family name is not a person; neither is a line further down.
-    assert extract(make(f"<p>关注</p><p>{PROSE}</p>")).author is None
-    assert extract(make(f"<p>{PROSE}</p><p>胡平</p><p>{PROSE}</p>")).author is None
+    assert extract(make(f"<p>赵延东</p><p>{PROSE}</p>")).author == "赵延东"
+    assert extract(make(f"<p>赵延东、马丹阳</p><p>{PROSE}</p>")).author == "赵延东 马丹阳"
+    # Two characters alone are as often a noun (高考, 党建) as a name: not taken; furniture neither,
+    # nor a line further down.
+    for opening in ("胡平", "高考", "党建", "关注"):
+        assert extract(make(f"<p>{opening}</p><p>{PROSE}</p>")).author is None
+    assert extract(make(f"<p>{PROSE}</p><p>赵延东</p><p>{PROSE}</p>")).author is None
 
 
 def test_bracketed_name_on_the_date_line():
@@ -283,3 +286,52 @@ def test_one_item_lists_side_by_side_are_stories_not_an_info_bar():
     art = extract(make(f"<p>{PROSE}</p><p>{PROSE}</p>", info=f"<div class='side'>{side}</div>"))
     assert art.author is None
     assert art.published_at.date().isoformat() == "2024-03-01"
+
+
+# --- second review -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("line", "author"),
+    [
+        ("记者 张三 视频 李四 编辑 王五", "张三"),  # other credits are not writers
+        ("记者 张三 摄影 李四", "张三"),
+        ("记者 张三 特约通讯员 李四", "张三 李四"),
+        ("记者 张三 发自北京", "张三"),
+        ("本报记者 张三 本报通讯员 李四", "张三 李四"),
+    ],
+)
+def test_byline_credits(line: str, author: str):
+    art = extract(make(f"<p>{PROSE}</p><p>{PROSE}</p><p>{line}</p>"))
+    assert (art.author, art.provenance["author"]) == (author, "body-byline")
+
+
+@pytest.mark.parametrize("closing", ["（全文完）", "（常州）", "（高考）", "（党建）"])
+def test_closing_words_are_not_names(closing: str):
+    assert extract(make(f"<p>{PROSE}</p><p>{PROSE}{closing}</p>")).author is None
+
+
+def test_an_interview_question_is_not_the_author():
+    art = extract(make(f"<p>记者：今年全市安全生产工作的重点是什么？</p><p>{PROSE}</p><p>{PROSE}</p>"))
+    assert art.author is None
+
+
+def test_editor_account_code_and_admin_accounts_are_dropped():
+    assert extract(make(f"<p>{PROSE}</p><p>{PROSE}</p><p>责任编辑：张三 SN123</p>")).author == "张三"
+    for admin in ("admin", "系统管理员"):
+        html = make(f"<p>{PROSE}</p>", head=f'<meta name="author" content="{admin}">')
+        assert extract(html).author is None
+
+
+def test_info_record_as_a_list_of_items():
+    items = "".join(
+        f"<li>{label}：{value}</li>"
+        for label, value in (
+            ("索引号", "11220000/2024-00426"),
+            ("发文机关", "青石市人民政府"),
+            ("成文日期", "2024年02月27日"),
+            ("发布日期", "2024年03月05日"),
+        )
+    )
+    html = make(f"<p>{PROSE}</p><p>{PROSE}</p>", info=f"<ul class='xxgk'>{items}</ul>")
+    art = extract_article(html, "http://www.qingshi.gov.cn/zwgk/content_1.htm", now=NOW)
+    assert art.published_at.date().isoformat() == "2024-03-05"
+    assert art.author == "青石市人民政府"

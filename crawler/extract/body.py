@@ -136,7 +136,8 @@ def inner_chrome(node: HtmlElement, st: Stats) -> set[HtmlElement]:
 def body_lines(node: HtmlElement, st: Stats) -> list[Line]:
     """Lines of the content block without chrome, navigation and furniture lines."""
     lines = render_lines(node, st, skip=inner_chrome(node, st))
-    return cut_tail([ln for ln in lines if not is_furniture(ln.text)])
+    # The tail cut first: a "相关新闻" heading is also furniture, and must still end the body.
+    return [ln for ln in cut_tail(lines) if not is_furniture(ln.text)]
 
 
 def cut_tail(lines: list[Line]) -> list[Line]:

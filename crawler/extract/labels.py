@@ -13,12 +13,14 @@ from .tree import HtmlElement, Line, Stats
 MAX_VALUE_CHARS = 40
 LIST_TAGS = frozenset({"li", "dd", "dt"})
 CELL_TAGS = frozenset({"td", "th"})
+INFO_LIST_MIN_LABELS = 2
 _LABEL_TAIL = 14  # characters before a date searched for its label
 _STRIP = " \t:：,，;；|｜/·-—()（）[]【】<>《》\"'“”"
 _PAIRS = (("《", "》"), ("（", "）"), ("(", ")"), ("【", "】"), ("[", "]"), ("“", "”"))
 _MARKUP_RE = re.compile(r"[<>{}]|\w=[\"']")  # markup left in the text of a broken page: size="20"
 _TAGS = frozenset(("原创", "转载", "推荐", "独家", "首发", "图文", "视频", "置顶"))
 _BOXED_RE = re.compile(r"\s*[\[【]\s*([^\[\]【】:：]{1,40}?)\s*[\]】]")
+_ACCOUNT_TAIL_RE = re.compile(r"\s+[A-Za-z_]{1,6}\d{2,}\s*$")  # "张三 SN123": an editor's CMS account
 _AUTHOR_TRAIL_RE = re.compile(r"\s*(?:报道|摄影?|整理|供稿|编辑|文|图)\s*$")
 
 
@@ -63,10 +65,20 @@ def _only_item(item: HtmlElement) -> bool:
     are never info bars.
     """
     lst = item.getparent()
-    if item.tag.lower() != "li" or lst is None or sum(1 for c in lst if c.tag == item.tag) != 1:
+    if item.tag.lower() != "li" or lst is None:
         return False
+    if sum(1 for c in lst if c.tag == item.tag) != 1:
+        return _info_list(lst)
     box = lst.getparent()
     return box is None or sum(1 for c in box if isinstance(c.tag, str) and c.tag.lower() in ("ul", "ol")) == 1
+
+
+def _info_list(lst: HtmlElement) -> bool:
+    """A list whose items open with the labels of a 政府信息公开 record (索引号, 发文机关, 发布日期 …)."""
+    labelled = sum(
+        1 for li in lst if isinstance(li.tag, str) and S.INFO_ITEM_RE.match(li.text_content().strip())
+    )
+    return labelled >= INFO_LIST_MIN_LABELS
 
 
 def _label_before(text: str, pos: int) -> str:
@@ -184,5 +196,5 @@ def clean_author(value: str | None) -> str | None:
     """Author names without trailing role words ("张三 摄" -> "张三")."""
     if not value:
         return None
-    value = trim_value(_AUTHOR_TRAIL_RE.sub("", value))
+    value = trim_value(_AUTHOR_TRAIL_RE.sub("", _ACCOUNT_TAIL_RE.sub("", value)))
     return value or None

@@ -41,32 +41,49 @@ _ORG_SUFFIX_RE = re.compile(
     r"融媒|集团|公司|大学|学院|医院|协会|学会)$"
 )
 _ORG_CHAR_RE = re.compile(r"[报社网台局委厅办院会站闻讯刊团司府部处所队校馆厂店村镇县市省区科股室组]$")
-# Province-level names: "（吉林）" closing a story names a place, not a writer.
+# Provinces and large cities: "（吉林）", "（常州）" closing a story name a place, not a writer.
 _PLACES = frozenset(
     "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 "  # noqa: SIM905
-    "海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 全国 中央 国际".split()
+    "海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 全国 中央 国际 "
+    # provincial capitals and other large cities
+    "石家庄 太原 沈阳 长春 哈尔滨 南京 杭州 合肥 福州 南昌 济南 郑州 武汉 长沙 广州 海口 成都 贵阳 昆明 西安 "
+    "兰州 西宁 呼和浩特 南宁 拉萨 银川 乌鲁木齐 大连 青岛 宁波 厦门 深圳 苏州 无锡 常州 南通 徐州 扬州 温州 "
+    "金华 台州 绍兴 嘉兴 湖州 佛山 东莞 珠海 汕头 惠州 泉州 漳州 烟台 潍坊 临沂 淄博 洛阳 周口 南阳 开封 "
+    "宜昌 襄阳 岳阳 常德 株洲 衡阳 绵阳 宜宾 遵义 曲靖 大理 桂林 柳州 包头 鄂尔多斯 吉林 四平 延边 白城 松原 "
+    "通化 白山 辽源 大庆 齐齐哈尔 牡丹江 鞍山 抚顺 锦州 唐山 保定 邯郸 秦皇岛 廊坊 雄安 石狮 晋江 义乌 昆山".split()
 )
 # Page furniture that starts with a family name ("关注" is not Mr Guan), and words that follow 记者 in prose.
 _NOT_NAMES = frozenset(
     "关注 关闭 全文 原文 文章 高清 方便 相关 时间 查看 更多 返回 顶部 打印 收藏 评论 播报 "  # noqa: SIM905
     "获悉 了解 近日 日前 昨日 昨天 今天 今日 表示 采访 发现 注意 看到 来到 报道 手记 观察 调查 探访 实地 走访 "
-    "连线 体验 直击 笔记 札记 一线 现场 视点 关闭窗口 关闭本页 查看原文 打印本页 左右 周末 解读 简介 时政".split()
+    "连线 体验 直击 笔记 札记 一线 现场 视点 关闭窗口 关闭本页 查看原文 打印本页 左右 周末 解读 简介 时政 "
+    "全文完 完 待续 未完 未完待续 全文 高考 中考 党建 时评 高质量 高新区 经开区 新区 石油 黄金 钢铁 水利 "
+    "安全 平安 文明 文化 文旅 华为 方案 程序".split()
 )
 # Role words of a byline: the people after them wrote the story.
 _ROLE_RE = re.compile(
-    r"(?:特约记者|实习记者|见习记者|首席记者|全媒体记者|融媒体记者|记者|通讯员|实习生|撰稿|执笔人?)"
+    r"(?:特约记者|实习记者|见习记者|首席记者|全媒体记者|融媒体记者|记者|特约通讯员|通讯员|实习生|撰稿|执笔人?)"
 )
+# Credits that are not writing ("视频 李四", "编辑 王五"): their names are not the story's authors.
+_OTHER_CREDIT_RE = re.compile(
+    r"(?:视频|摄影|摄像|制图|统筹|审核|校对|美编|编辑|责编|监制|策划|设计|海报|剪辑|配音|翻译)"
+)
+_ANY_CREDIT_RE = re.compile(f"{_ROLE_RE.pattern}|{_OTHER_CREDIT_RE.pattern}")
+# "本报记者 张三 本报通讯员 李四": the paper's own prefix before a role word
+_OWN_PAPER_RE = re.compile(r"(?:本报|本台|本刊|本网)(?=(?:特约|实习|见习|首席)?(?:记者|通讯员))")
 _CREDIT_RE = re.compile(r"[文图]\s*[/／|｜:：]\s*(?:[文图]\s*)?")
 _NAME_SEP_RE = re.compile(r"\s*[、，,；;和及/]\s*|\s+")
 # What may follow the names of a byline: "（姚峰 上海报道）", "张三 整理", "李四/文".
 _BYLINE_TAIL_RE = re.compile(
-    rf"(?:(?:\s+{_CJK}{{2,3}}|\s*)(?:报道|整理|供稿)|\s*[/／]\s*[文图]|\s+[文图])\s*$"
+    rf"(?:(?:\s+{_CJK}{{2,3}}|\s*)(?:报道|整理|供稿)|\s*发自{_CJK}{{2,6}}|\s*[/／]\s*[文图]|\s+[文图])\s*$"
 )
 # "新华社记者 张三 摄": who took the picture, not who wrote the story.
 _PHOTO_CREDIT_RE = re.compile(r"(?:摄影?|拍摄)\s*[)）]?\s*$")
 _PAREN_END_RE = re.compile(r"[（(]([^（）()]{2,40})[)）]\s*[。.]?\s*$")
 _BRACKETED_RE = re.compile(r"\s*[\[【]\s*([^\[\]【】]{2,20}?)\s*[\]】]")
 _PAREN_ANY_RE = re.compile(r"[（(]([^（）()]{2,40})[)）]")
+_ADMIN_RE = re.compile(r"(?:admin(?:istrator)?|webmaster|editor|root|系统管理员|管理员|小编|网站编辑)", re.I)
+_SENTENCE_RE = re.compile(r"[。？！?!；;…“”]")
 _ORG_WORD_RE = re.compile(r"\b(?:team|inc|ltd|llc|corp|group|studio|media|news|network|press)\b", re.I)
 _WEB_RE = re.compile(r"https?:|www\.|\w\.(?:com|cn|net|org|gov)\b", re.I)
 _ACCOUNT_RE = re.compile(r"[A-Za-z_\-]*\d{3,}[\w\-]*")
@@ -105,26 +122,29 @@ def _is_org(word: str) -> bool:
 
 
 def _role_names(text: str) -> list[str] | None:
-    """Names after role words: "记者 张三 通讯员 李四" → [张三, 李四]; None unless every part is a name.
+    """Names after writer roles: "记者 张三 通讯员 李四" → [张三, 李四]; None unless every part is a name.
 
-    A name written right after its role word ("本报记者葛灵丹") must open with a family name, so that
-    "记者手记" or "记者调查" is not read as a byline; one set apart by a space may be any name ("记者 格桑边觉").
+    Names after other credits ("视频 李四", "编辑 王五", "摄影 赵六") are checked but not kept: they did
+    not write the story. A name written right after its role word ("本报记者葛灵丹") must open with a
+    family name, so that "记者手记" or "记者调查" is not read as a byline; one set apart by a space may be
+    any name ("记者 格桑边觉").
     """
-    text = _BYLINE_TAIL_RE.sub("", text.strip())
-    roles = list(_ROLE_RE.finditer(text))
-    if not roles:
+    text = _OWN_PAPER_RE.sub("", _BYLINE_TAIL_RE.sub("", text.strip()))
+    roles = list(_ANY_CREDIT_RE.finditer(text))
+    if not roles or not any(_ROLE_RE.fullmatch(r.group()) for r in roles):
         return None
     names: list[str] = []
     for i, role in enumerate(roles):
         seg = text[role.end() : roles[i + 1].start() if i + 1 < len(roles) else len(text)]
         glued = not seg[:1].isspace() and seg[:1] not in ":："
-        seg = _BYLINE_TAIL_RE.sub("", seg.strip(" \t:："))
+        seg = _BYLINE_TAIL_RE.sub("", seg.strip(" \t:：|｜/"))
         if not seg:
             continue
         found = person_names(seg, need_surname=glued)
         if found is None:
             return None
-        names.extend(found)
+        if _ROLE_RE.fullmatch(role.group()):
+            names.extend(found)
     return names or None
 
 
@@ -173,15 +193,22 @@ def body_byline(first: list[str], last: list[str]) -> tuple[list[str], str] | No
         names = _role_names(inner) if _ROLE_RE.search(inner) else None
         if names:
             return names, "body-byline"
-        names = person_names(_BYLINE_TAIL_RE.sub("", inner), need_surname=True)
-        if names:
+        bare = _BYLINE_TAIL_RE.sub("", inner)
+        names = person_names(bare, need_surname=True)
+        if names and (bare != inner or _confident(names, two_chars=True)):
             return names, "body-byline:bare"
     # A line of names only, opening the body right under the headline.
     if first:
         names = person_names(first[0], need_surname=True)
-        if names:
+        if names and _confident(names, two_chars=False):
             return names, "body-byline:bare"
     return None
+
+
+def _confident(names: list[str], *, two_chars: bool) -> bool:
+    """Bare names worth taking: several, or one of three characters (two-character words that open with a
+    family name are as often nouns: 高考, 党建); a closing "（袁源）" may be two."""
+    return len(names) > 1 or len(names[0]) >= 3 or two_chars
 
 
 def info_line_names(lines: list[Line]) -> list[str] | None:
@@ -210,6 +237,8 @@ def looks_like_person(value: str, *, site_name: str | None = None) -> bool:
         return False
     if site_name and flat == "".join(site_name.split()):
         return False
+    if _ADMIN_RE.fullmatch(flat):
+        return False
     return not any(_is_org(p) for p in re.split(r"[、，,；;\s]+", value) if p)
 
 
@@ -229,7 +258,8 @@ def choose_author(
 ) -> tuple[str | None, str]:
     """The author and where it came from (see the module docstring for the order)."""
     labelled = clean_author(labelled_value(near, S.AUTHOR_LABEL_RE))
-    if labelled and not _WEB_RE.search(labelled):
+    # "记者：今年的重点是什么？" opens an interview: a sentence is no name
+    if labelled and not _WEB_RE.search(labelled) and not _SENTENCE_RE.search(labelled):
         names = person_names(labelled, need_surname=False)
         return (" ".join(names) if names else labelled), "visible-line"
     byline = body_byline(first[:EDGE_LINES], last[-EDGE_LINES:])

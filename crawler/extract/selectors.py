@@ -246,8 +246,15 @@ DATE_LABEL_RE = re.compile(
     r"Published|Date)" + r"\s*[:：]?\s*",
     re.I,
 )
-UPDATE_LABEL_RE = re.compile(r"(?:更新时间|修改时间|最后更新|updated)", re.I)
-WRITTEN_LABEL_RE = re.compile(r"成文日期|印发日期|发文日期|实施日期|生效日期|截止日期|有效期|废止")
+UPDATE_LABEL_RE = re.compile(r"(?:更新时间|更新日期|修改时间|修改日期|修订日期|最后更新|updated)", re.I)
+# Dates of a document that are not its publication: written, signed, in force, expiring, generated.
+WRITTEN_LABEL_RE = re.compile(
+    r"成文日期|印发日期|发文日期|签发日期|实施日期|施行日期|生效日期|有效日期|失效日期|截止日期|有效期|废止|生成日期"
+)
+# The labels that open the items of a 政府信息公开 record.
+INFO_ITEM_RE = re.compile(
+    r"(?:索\s*引\s*号|主题分类|发文机关|发布机构|成文日期|发布日期|发文字号|文\s*号|来\s*源|信息来源)\s*[:：]"
+)
 SOURCE_LABEL_RE = re.compile(
     r"(?:信息来源|文章来源|新闻来源|稿件来源|内容来源|来源|出处|Source)" + _SEP, re.I
 )

@@ -111,7 +111,9 @@ def choose_title(
     # <title> only names the site: the heading leading into the body, never one that repeats the site name.
     names = [n for n in (cleaned_tag, site, site_from_title(pm.title_tag)) if n]
     own = [(el, t) for el, t in lead if not any(_similar(t, n) for n in names)]
-    pick = [(el, t) for el, t in own if el.tag.lower() == "h1"][:1] or own[-1:]
+    # an <h1> first; else the last heading above the text (not a sub-heading that opens it)
+    above = [(el, t) for el, t in own if start is None or st.order[el] < start]
+    pick = [(el, t) for el, t in own if el.tag.lower() == "h1"][:1] or above[-1:] or own[:1]
     if pick:
         return pick[0][1], "title-block"
     return (cleaned_tag, "title-tag") if cleaned_tag else (None, "")
