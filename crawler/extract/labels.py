@@ -36,25 +36,30 @@ class Region:
 
 def split_regions(outside: list[Line], inside: list[Line], st: Stats, body: HtmlElement | None) -> Region:
     """Header / after / other regions, leaving out navigation, list items and copyright lines."""
-    usable = [ln for ln in outside if _usable(ln, st)]
+    lists: dict[HtmlElement, bool] = {}  # per list element: may its items be read (asked once per list)
+    usable = [ln for ln in outside if _usable(ln, st, lists)]
     if body is None:
         return Region(usable[: S.HEADER_LINES], [], [], usable)
     # The header ends where the body's text starts (chrome inside the block may come first).
     start = inside[0].order if inside else st.order[body]
     before = [ln for ln in usable if ln.order < start]
-    inside = [ln for ln in inside if _usable(ln, st)]
+    inside = [ln for ln in inside if _usable(ln, st, lists)]
     after = [ln for ln in usable if ln.order > start]
     header = before[-S.HEADER_LINES :] + inside[:3]
     return Region(header, before[-S.HEADER_LINES :], after[:15], before + inside + after)
 
 
-def _usable(ln: Line, st: Stats) -> bool:
+def _usable(ln: Line, st: Stats, lists: dict[HtmlElement, bool]) -> bool:
     if len(ln.text) > S.MAX_META_LINE_CHARS:
         return False
     if ln.block in st.nav_blocks:
         return False
-    if ln.block.tag.lower() in LIST_TAGS and not _only_item(ln.block):
-        return False
+    if ln.block.tag.lower() in LIST_TAGS:
+        lst = ln.block.getparent()
+        if lst not in lists:
+            lists[lst] = _only_item(ln.block)
+        if not lists[lst]:
+            return False
     return not S.COPYRIGHT_RE.search(ln.text)
 
 
