@@ -335,3 +335,6 @@ def test_info_record_as_a_list_of_items():
     art = extract_article(html, "http://www.qingshi.gov.cn/zwgk/content_1.htm", now=NOW)
     assert art.published_at.date().isoformat() == "2024-03-05"
     assert art.author == "青石市人民政府"
+    # a list of stories whose items all open with the same label is no such record
+    stories = "".join(f"<li>来源：第{i}条稿件的标题</li>" for i in range(5))
+    assert extract(make(f"<p>{PROSE}</p><p>{PROSE}</p>", info=f"<ul>{stories}</ul>")).source is None

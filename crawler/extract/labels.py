@@ -79,11 +79,14 @@ def _only_item(item: HtmlElement) -> bool:
 
 
 def _info_list(lst: HtmlElement) -> bool:
-    """A list whose items open with the labels of a 政府信息公开 record (索引号, 发文机关, 发布日期 …)."""
-    labelled = sum(
-        1 for li in lst if isinstance(li.tag, str) and S.INFO_ITEM_RE.match(li.text_content().strip())
-    )
-    return labelled >= INFO_LIST_MIN_LABELS
+    """A list whose items open with different labels of a 政府信息公开 record (索引号, 发文机关, 发布日期 …);
+    a list of stories that all open with "来源：" is not one."""
+    labels = set()
+    for li in lst:
+        m = S.INFO_ITEM_RE.match(li.text_content().strip()) if isinstance(li.tag, str) else None
+        if m:
+            labels.add("".join(m.group().split()))
+    return len(labels) >= INFO_LIST_MIN_LABELS
 
 
 def _label_before(text: str, pos: int) -> str:
