@@ -167,6 +167,13 @@ def test_max_articles_caps_each_cluster_run_and_leaves_the_rest_for_the_next(
 
     all_urls = {a["url"] for a in demo.truth()["articles"] if a["site"] == site}
     assert len(all_urls) == 14
+    # an earlier walk to the end, so that "a capped run clears the mark" below can fail
+    from storage.store import Store
+
+    column = urlsplit(next(iter(all_urls)))._replace(path="/news/", query="").geturl()
+    with Store(str(db)) as store:
+        store.save_source_state(column, site, None, None, 200, complete=True)
+    assert complete_marks(db)["/news/"] == 1
     got: set[str] = set()
     for expect in (6, 6):
         new, row = run_capped(6)
@@ -176,7 +183,7 @@ def test_max_articles_caps_each_cluster_run_and_leaves_the_rest_for_the_next(
         stats = run_stats(row)
         assert stats["finish_reason"] == "closespider_itemcount"
         assert stats["newsmon/article_requests"] == 6 and stats.get("newsmon/links_deferred", 0) > 0
-        assert complete_marks(db).get("/news/", 0) == 0  # not walked to the end: no early stop next time
+        assert complete_marks(db)["/news/"] == 0  # not walked to the end: no early stop next time
     new, row = run_capped(6)
     got |= new
     assert len(new) == 2 and got == all_urls
@@ -245,3 +252,60 @@ def test_commit_script_counts_max_articles_per_run_across_workers(redis_server: 
     assert c.server.smembers(c.keys.run("r", "capped")) == {b"src-w2"}
     assert c.server.hgetall(c.keys.run("r", "requested")) == {b"src-w1": b"4", b"src-w2": b"2"}
     assert not c.server.sismember(c.keys.run("r", "df"), "page-2")
+
+
+def test_a_run_the_scheduler_settled_still_clears_its_sources_complete_marks(
+    redis_server: Any, tmp_path: Path
+) -> None:
+    """The scheduler's time limit stops `enqueue --wait` and records the run `timeout` before the cluster
+    answers it; when its run-finish reaches the writer later, the sources it did not walk must lose their
+    "walked to the end" mark, or the next run stops paging early and misses what moved to page 2."""
+    import json
+    import os
+    import signal
+    import subprocess
+    from datetime import UTC, datetime
+
+    from crawler.distributed.localcluster import LocalCluster, wait_for
+    from crawler.distributed.runner import enqueue_argv
+    from crawler.runner import crawl_env
+    from storage.store import Store
+    from tests.test_scaleout import client
+
+    source = "http://127.0.0.1:9/col/index.html"  # a closed local port: the run is settled before any fetch
+    config = tmp_path / "sites.toml"
+    config.write_text(f'[[site]]\nname = "s"\nsources = [{{ kind = "listing", url = "{source}" }}]\n')
+    db = tmp_path / "news.db"
+    with Store(str(db)) as store:
+        store.save_source_state(source, "s", '"e1"', None, 200, complete=True)  # an earlier run walked it
+    c = client(redis_server.url)
+    cluster = LocalCluster(redis_server.url, db, tmp_path, FAST)
+    try:
+        cluster.start_ingest()
+        wait_for(lambda: c.server.hexists(c.keys.sources, source), 30, "the writer to publish source states")
+        c.server.hset(c.keys.sources, source, json.dumps({"etag": '"e1"', "complete": 1}))
+        started = datetime.now(UTC).replace(microsecond=0).isoformat()
+        waiter = subprocess.Popen(
+            enqueue_argv(redis_server.url, config, ["s"], wait=True),
+            env=crawl_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+        def run_row() -> dict[str, Any] | None:
+            with Store(str(db), migrate_schema=False) as store:
+                return store.run_of_process("s", waiter.pid, started)
+
+        row = wait_for(run_row, 30, "the run row")
+        os.killpg(waiter.pid, signal.SIGTERM)  # the scheduler's time limit …
+        waiter.wait(timeout=30)
+        with Store(str(db), migrate_schema=False) as store:  # … and its verdict, before the cluster answers
+            store.mark_run(row["id"], "timeout", "timeout: still running after 2s; stopped (exit code 143)")
+        cluster.start_worker("w0")
+        wait_for(lambda: not c.active_runs(), 60, "the cancelled run to be answered")
+        assert [(r["status"]) for r in runs(db)] == ["timeout"]
+        assert complete_marks(db)["/col/index.html"] == 0
+        assert json.loads(c.server.hget(c.keys.sources, source))["complete"] == 0
+    finally:
+        cluster.stop()

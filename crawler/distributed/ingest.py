@@ -363,6 +363,7 @@ class Ingest:
             logger.info("run %s (%s) of %s finished: %s (%s) %s", run_id, token, site, status, why, counts)
         else:  # already settled (the scheduler stopped it for its time limit): keep that verdict
             logger.info("run %s of %s was already recorded as %s", run_id, site, row[0] if row else "missing")
+            self._clear_complete(token)  # it did not walk its sources to their end either
         self._run_watches(site)
         self.server.hset(k.run(token), mapping={"status": "done", "run_id": run_id, "run_status": status})
         self.cluster.drop_run_keys(token, site)
