@@ -52,7 +52,6 @@ INFO_LINE_LABEL_RE = re.compile(
     r"^(?:.{0,30}?)(?:发布时间|发布日期|发表时间|来源|信息来源|文章来源|作者|责任编辑|编辑|浏览次数|点击数|阅读次数|"
     r"字号|【字体|打印)\s*[:：]"
 )
-WEB_ADDRESS_RE = re.compile(r"(?:https?://|www\.)[\w.\-/:%?=&]*", re.I)
 INFO_EDGE_LINES = 3
 HEADER_LINE_CHARS = 40
 ATTACHMENT_LEVELS = 2
@@ -244,7 +243,7 @@ def _is_info_line(text: str) -> bool:
     if INFO_LINE_LABEL_RE.search(text):
         return True
     # A bare web address, or a date(-time) line with little else ("2023-11-28 09:30  新华网").
-    text = WEB_ADDRESS_RE.sub("", text).strip()
+    text = S.WEB_ADDRESS_RE.sub("", text).strip()
     if not text:
         return True
     m = S.DATE_TEXT_RE.search(text)
@@ -392,11 +391,8 @@ def _fill_people(
         author = S.AUTHOR_LABEL_RE.sub("", author, count=1).strip() or author
     else:
         texts = [ln.text for ln in lines]
-        first = [
-            t
-            for t in texts[: INFO_EDGE_LINES + 1]
-            if "".join(t.split()) != "".join((art.title or "").split())
-        ]
+        title = "".join((art.title or "").split())
+        first = [t for t in texts[: INFO_EDGE_LINES + 1] if "".join(t.split()) != title][:INFO_EDGE_LINES]
         author, how = choose_author(pm, near, first, texts[-INFO_EDGE_LINES:], site_name=art.site_name)
     # A 来源 name is a publisher, never the author.
     if author and art.source and "".join(author.split()) == "".join(art.source.split()):

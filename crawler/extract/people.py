@@ -42,9 +42,8 @@ _ORG_SUFFIX_RE = re.compile(
 )
 _ORG_CHAR_RE = re.compile(r"[报社网台局委厅办院会站闻讯刊团司府部处所队校馆厂店村镇县市省区科股室组]$")
 # Provinces and large cities: "（吉林）", "（常州）" closing a story name a place, not a writer.
-_PLACES = frozenset(
-    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 "  # noqa: SIM905
-    "海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 全国 中央 国际 "
+_PLACES = frozenset(S.PROVINCES) | frozenset(
+    "全国 中央 国际 "  # noqa: SIM905
     # provincial capitals and other large cities
     "石家庄 太原 沈阳 长春 哈尔滨 南京 杭州 合肥 福州 南昌 济南 郑州 武汉 长沙 广州 海口 成都 贵阳 昆明 西安 "
     "兰州 西宁 呼和浩特 南宁 拉萨 银川 乌鲁木齐 大连 青岛 宁波 厦门 深圳 苏州 无锡 常州 南通 徐州 扬州 温州 "
@@ -85,10 +84,8 @@ _PAREN_ANY_RE = re.compile(r"[（(]([^（）()]{2,40})[)）]")
 _ADMIN_RE = re.compile(r"(?:admin(?:istrator)?|webmaster|editor|root|系统管理员|管理员|小编|网站编辑)", re.I)
 _SENTENCE_RE = re.compile(r"[。？！?!；;…“”]")
 _ORG_WORD_RE = re.compile(r"\b(?:team|inc|ltd|llc|corp|group|studio|media|news|network|press)\b", re.I)
-_WEB_RE = re.compile(r"https?:|www\.|\w\.(?:com|cn|net|org|gov)\b", re.I)
 _ACCOUNT_RE = re.compile(r"[A-Za-z_\-]*\d{3,}[\w\-]*")
 MAX_BYLINE_CHARS = 48
-EDGE_LINES = 3
 
 
 def person_names(text: str, *, need_surname: bool) -> list[str] | None:
@@ -230,7 +227,7 @@ def looks_like_person(value: str, *, site_name: str | None = None) -> bool:
     if (
         not flat
         or len(flat) > 40
-        or _WEB_RE.search(flat)
+        or S.WEB_ADDRESS_RE.search(flat)
         or _ACCOUNT_RE.fullmatch(flat)
         or _ORG_WORD_RE.search(value)
     ):
@@ -256,13 +253,17 @@ def choose_source(pm: PageMeta, near: list[Line]) -> tuple[str | None, str]:
 def choose_author(
     pm: PageMeta, near: list[Line], first: list[str], last: list[str], *, site_name: str | None
 ) -> tuple[str | None, str]:
-    """The author and where it came from (see the module docstring for the order)."""
+    """The author and where it came from (see the module docstring for the order).
+
+    near: label lines around the body; first, last: the body's opening lines (headline repeat left out)
+    and its closing lines.
+    """
     labelled = clean_author(labelled_value(near, S.AUTHOR_LABEL_RE))
     # "记者：今年的重点是什么？" opens an interview: a sentence is no name
-    if labelled and not _WEB_RE.search(labelled) and not _SENTENCE_RE.search(labelled):
+    if labelled and not S.WEB_ADDRESS_RE.search(labelled) and not _SENTENCE_RE.search(labelled):
         names = person_names(labelled, need_surname=False)
         return (" ".join(names) if names else labelled), "visible-line"
-    byline = body_byline(first[:EDGE_LINES], last[-EDGE_LINES:])
+    byline = body_byline(first, last)
     if byline and byline[1] == "body-byline":
         return " ".join(byline[0]), byline[1]
     names = info_line_names(near)

@@ -179,16 +179,21 @@ FOOTER_LINE_RE = re.compile(
 MAX_FOOTER_LINE_CHARS = 200
 # Body text that must come before a tail marker for the cut to apply.
 MIN_CHARS_BEFORE_TAIL = 80
-# A lone "[大 中 小]"-type font switcher or a pure punctuation line.
-_PROVINCES = (
-    "北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
-    "贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|海外|未知"
+# Province-level names (a poster's IP place; "（吉林）" closing a story names a place, not a writer).
+PROVINCES = (
+    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 "  # noqa: SIM905
+    "贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门".split()
 )
+# A web address, or a bare domain ("news.163.com"): never a name, and no text of an info line.
+WEB_ADDRESS_RE = re.compile(
+    r"(?:https?://|www\.)[\w.\-/:%?=&]*|[\w\-]+\.(?:com|cn|net|org|gov)\b[\w.\-/]*", re.I
+)
+# A lone "[大 中 小]"-type font switcher or a pure punctuation line.
 NOISE_LINE_RE = re.compile(
     r"^[\s\[\]【】()（）|｜/·:：>»«<-]*(?:[大中小默认]\s*){1,4}[\s\]】)）]*$|^[\W_]{1,3}$|"
     # The label of a control, alone on its line: 【纠错】, 点赞 +1, 图集, 链接已复制, Play Video; a poster's IP place.
     r"^[【\[]?\s*(?:纠错|我要纠错|点赞|赞|关注|播报|编辑|[+＋]\s*关注|图集|举报|复制链接|链接已复制|返回列表|播报文章|语音播报文章，?释放双眼|"
-    rf"(?:来自|IP属地[:：]?\s*)(?:{_PROVINCES})(?:省|市|自治区)?|"
+    rf"(?:来自|IP属地[:：]?\s*)(?:{'|'.join(PROVINCES)}|海外|未知)(?:省|市|自治区)?|"
     r"Play Video|[+＋]\d{0,4})\s*[】\]]?$"
 )
 
