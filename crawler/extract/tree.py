@@ -118,6 +118,19 @@ def _block_value(chars: int, link: int, punct: int, ends_sentence: bool) -> tupl
     return 0.0, float(chars), False
 
 
+def _add_text(st: Stats, block: HtmlElement, text: str, link: bool) -> None:
+    """Count a text node into its block: characters, link characters, punctuation, last character."""
+    n, p = _count(text)
+    if not n:
+        return
+    st.own_chars[block] = st.own_chars.get(block, 0) + n
+    if link:
+        st.own_link[block] = st.own_link.get(block, 0) + n
+    else:
+        st.own_punct[block] = st.own_punct.get(block, 0) + p
+        st.own_last[block] = text.rstrip()[-1]
+
+
 def compute_stats(root: HtmlElement) -> Stats:
     """Attribute every text node to its nearest block and aggregate prose/chrome per subtree."""
     st = Stats()
@@ -134,24 +147,9 @@ def compute_stats(root: HtmlElement) -> Stats:
         link = tag == "a" or (parent is not None and in_link.get(parent, False))
         in_link[el] = link
         if el.text:
-            n, p = _count(el.text)
-            if n:
-                st.own_chars[block] = st.own_chars.get(block, 0) + n
-                st.own_punct[block] = st.own_punct.get(block, 0) + (0 if link else p)
-                if link:
-                    st.own_link[block] = st.own_link.get(block, 0) + n
-                else:
-                    st.own_last[block] = el.text.rstrip()[-1]
-        if el.tail and parent is not None:
-            n, p = _count(el.tail)
-            if n:
-                plink = in_link.get(parent, False)
-                st.own_chars[pblock] = st.own_chars.get(pblock, 0) + n
-                st.own_punct[pblock] = st.own_punct.get(pblock, 0) + (0 if plink else p)
-                if plink:
-                    st.own_link[pblock] = st.own_link.get(pblock, 0) + n
-                else:
-                    st.own_last[pblock] = el.tail.rstrip()[-1]
+            _add_text(st, block, el.text, link)
+        if el.tail and parent is not None:  # the tail belongs to the parent's block and link state
+            _add_text(st, pblock, el.tail, in_link.get(parent, False))
         if is_hidden(el):
             st.hidden.add(el)
         if el.text and S.GOV_INFO_TABLE_RE.search(el.text):
