@@ -49,16 +49,28 @@ def test_trs_body_without_chrome():
         assert chrome not in text
 
 
+def in_block(headline: str, block: str, inner: str) -> Article:
+    """Extract a page whose <h1> is headline and whose content element (block, e.g. "<div id='zoom'>")
+    holds inner."""
+    html = f"<html><body><h1>{headline}</h1>{block}{inner}</div></body></html>"
+    return extract_article(html, "http://www.example.cn/a.html", now=NOW)
+
+
+def body_lines_of(art: Article) -> list[str]:
+    return art.body_text.split("\n")
+
+
 def test_control_labels_at_the_body_edges_are_not_text():
     prose = (
         "<p>新华社巴黎12月9日电（记者唐雨）法国9日再次爆发全国跨行业大罢工，反对政府进行退休制度改革。</p>"
         * 3
     )
-    html = (
-        "<html><body><h1>法国全国大罢工再次严重影响交通</h1><div id='detail'><p>图集</p><p>链接已复制</p>"
-        f"{prose}<p>+1</p><p>【纠错】</p></div></body></html>"
+    art = in_block(
+        "法国全国大罢工再次严重影响交通",
+        "<div id='detail'>",
+        f"<p>图集</p><p>链接已复制</p>{prose}<p>+1</p><p>【纠错】</p>",
     )
-    lines = extract_article(html, "http://www.example.cn/a.htm", now=NOW).body_text.split("\n")
+    lines = body_lines_of(art)
     assert lines[0].startswith("新华社巴黎") and lines[-1].endswith("退休制度改革。")
     assert len(lines) == 3
 
@@ -69,11 +81,10 @@ def test_platform_page_ends_at_its_disclaimer_and_comments():
         "<p>以上内容为创作者平台用户上传并发布，本平台仅提供信息存储服务</p><p>451</p><p>文章不错，点个赞吧</p>",
         "<p>评论13</p><p>Yang7569</p><p>这篇文章写得真不错，我很喜欢这位球员。</p>",
     ):
-        html = (
-            "<html><body><h1>斯诺克名将提前出局</h1><div class='detail-content'><p>关注</p><p>2024-05-08 23:23</p>"
-            f"<p>来自甘肃</p>{prose}{tail}</div></body></html>"
+        opening = "<p>关注</p><p>2024-05-08 23:23</p><p>来自甘肃</p>"
+        lines = body_lines_of(
+            in_block("斯诺克名将提前出局", "<div class='detail-content'>", opening + prose + tail)
         )
-        lines = extract_article(html, "http://www.example.com/a", now=NOW).body_text.split("\n")
         assert lines[0].startswith("斯诺克名将") and lines[-1].endswith("争取明年再战。")
         assert len(lines) == 3
 
@@ -82,15 +93,14 @@ def test_address_date_and_byline_lines_opening_the_body_are_not_text():
     prose = (
         "<p>李金泽同志现任黑龙江省某机械有限责任公司党委书记、董事长兼总经理，先后荣获多项国家专利。</p>" * 3
     )
-    html = (
-        "<html><body><h1>李金泽：做实业的带头人</h1><div class='main'><p>www.chinaneast.gov.cn</p>"
-        "<p>http://www.sina.net 2005年08月16日 11:21 《理财周刊》</p><p>新华网黑龙江频道 记者 伊琳 李清芬</p>"
-        f"{prose}<p>（责任编辑：黄帅）</p><p>振兴东北网版权与免责声明：</p>"
-        "<p>凡本网注明来源的所有作品，版权均属于本网，未经本网授权不得转载、摘编或利用其它方式使用上述作品。</p>"
-        "</div></body></html>"
+    art = in_block(
+        "李金泽：做实业的带头人",
+        "<div class='main'>",
+        "<p>www.chinaneast.gov.cn</p><p>http://www.sina.net 2005年08月16日 11:21 《理财周刊》</p>"
+        f"<p>新华网黑龙江频道 记者 伊琳 李清芬</p>{prose}<p>（责任编辑：黄帅）</p><p>振兴东北网版权与免责声明：</p>"
+        "<p>凡本网注明来源的所有作品，版权均属于本网，未经本网授权不得转载、摘编或利用其它方式使用上述作品。</p>",
     )
-    art = extract_article(html, "http://www.example.cn/a.htm", now=NOW)
-    lines = art.body_text.split("\n")
+    lines = body_lines_of(art)
     assert lines[0].startswith("李金泽同志") and len(lines) == 3
     assert art.author == "伊琳 李清芬"  # found before the byline line leaves the body
 
@@ -99,23 +109,25 @@ def test_headline_repeated_under_its_source_and_date_starts_the_body():
     prose = (
         "<p>（法新社羅馬19日電）德國網球好手茲韋列夫今天以兩盤擊敗智利選手，在義大利公開賽拿下冠軍。</p>" * 3
     )
-    html = (
-        "<html><body><h1>義大利公開賽 茲韋列夫封王</h1><div class='caas-body'><p>義大利公開賽 茲韋列夫封王</p>"
-        f"<p>法新社</p><p>2024年5月20日週一 下午2:05</p><p>義大利公開賽 茲韋列夫封王</p>{prose}<p>播报</p>"
-        "<p>编辑</p></div></body></html>"
+    headline = "義大利公開賽 茲韋列夫封王"
+    art = in_block(
+        headline,
+        "<div class='caas-body'>",
+        f"<p>{headline}</p><p>法新社</p><p>2024年5月20日週一 下午2:05</p><p>{headline}</p>{prose}<p>播报</p><p>编辑</p>",
     )
-    lines = extract_article(html, "http://www.example.com/a", now=NOW).body_text.split("\n")
+    lines = body_lines_of(art)
     assert lines[0].startswith("（法新社羅馬19日電）") and len(lines) == 3
 
 
 def test_disclaimer_words_and_places_inside_prose_stay():
     prose = "<p>为做好春耕生产工作，确保粮食安全，现将有关事项通知如下。各地要高度重视，认真抓好落实。</p>"
-    html = (
-        "<html><body><h1>平台管理办法</h1><div id='zoom'>"
+    art = in_block(
+        "平台管理办法",
+        "<div id='zoom'>",
         f"{prose}<p>来自基层的声音</p><p>第五条 免责声明：平台对用户上传的内容不承担审核义务，但应当履行提示义务。</p>"
-        f"<p>第六条 对于仅提供信息存储空间服务的，平台应当公开其名称、联系方式。</p>{prose}</div></body></html>"
+        f"<p>第六条 对于仅提供信息存储空间服务的，平台应当公开其名称、联系方式。</p>{prose}",
     )
-    lines = extract_article(html, "http://www.example.gov.cn/a.html", now=NOW).body_text.split("\n")
+    lines = body_lines_of(art)
     assert len(lines) == 5 and lines[1] == "来自基层的声音"
 
 
@@ -123,12 +135,12 @@ def test_related_news_heading_ends_the_body():
     prose = (
         "<p>为做好春耕生产工作，确保粮食安全，现将有关事项通知如下。各地要高度重视，认真抓好落实。</p>" * 2
     )
-    html = (
-        "<html><body><h1>春耕生产全面展开</h1><div id='zoom'>"
-        f"{prose}<p>相关新闻</p><p>我市部署节前安全生产工作 2024-02-01</p></div></body></html>"
+    art = in_block(
+        "春耕生产全面展开",
+        "<div id='zoom'>",
+        f"{prose}<p>相关新闻</p><p>我市部署节前安全生产工作 2024-02-01</p>",
     )
-    lines = extract_article(html, "http://www.example.gov.cn/a.html", now=NOW).body_text.split("\n")
-    assert len(lines) == 2
+    assert len(body_lines_of(art)) == 2
 
 
 def test_a_sub_heading_opening_the_body_is_not_the_title():
