@@ -19,6 +19,55 @@ from crawler.commands.demo import DEMO_SETTINGS as DEMO_CRAWL_SETTINGS
 ROOT = Path(__file__).resolve().parent.parent
 # fast settings for the local demo sites (as `newsmon demo` uses), with INFO logs for failing tests
 DEMO_SETTINGS = {k: str(v) for k, v in {**DEMO_CRAWL_SETTINGS, "LOG_LEVEL": "INFO"}.items()}
+# cluster workers: the same per-host budget as the local e2e tests (4 at once, no delay), with a timeout the
+# slow page meets
+CLUSTER_SETTINGS = {
+    **DEMO_SETTINGS,
+    "DOWNLOAD_TIMEOUT": "10",
+    "NEWSMON_CLUSTER_DELAY": "0",
+    "NEWSMON_CLUSTER_CONCURRENCY": "4",
+}
+
+
+@pytest.fixture
+def fast_demo() -> Iterator[Any]:
+    """Demo sites of their own whose slow page answers within the download timeout, so every article can
+    be stored."""
+    from demo.server import DemoServer
+    from demo.world import build_world
+
+    srv = DemoServer(build_world(seed=7, scale=1, slow_seconds=0.5)).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Any]:
+    """A redis-server of this test's own on a free 127.0.0.1 port (AOF on, for the restart test)."""
+    from crawler.distributed.localcluster import RedisServer
+
+    srv = RedisServer(tmp_path / "redis", aof=True).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def cluster_factory(redis_server: Any, tmp_path: Path) -> Iterator[Any]:
+    """Build LocalClusters on this test's Redis; everything they started is stopped afterwards."""
+    from crawler.distributed.localcluster import LocalCluster
+
+    made: list[LocalCluster] = []
+
+    def make(settings: dict[str, str] | None = None, db: str = "news.db") -> LocalCluster:
+        cluster = LocalCluster(
+            redis_server.url, tmp_path / db, tmp_path, settings or CLUSTER_SETTINGS, lease=3.0
+        )
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -114,46 +114,38 @@ def test_an_article_that_failed_on_page_two_is_fetched_by_a_later_run(column: Co
     assert last_runs(db)["col"]["stats"].get("newsmon/early_stops") == 1
 
 
-def test_max_articles_caps_a_local_run_exactly_and_leaves_the_rest_for_the_next(tmp_path: Path) -> None:
+def test_max_articles_caps_a_local_run_exactly_and_leaves_the_rest_for_the_next(
+    fast_demo: Any, tmp_path: Path
+) -> None:
     """max_articles = 6 on a column of 14: runs store 6, 6 and 2, each article fetched once, in the run
     that stores it (Scrapy's CLOSESPIDER_ITEMCOUNT alone let a run capped at 5 store all 17 it had asked for)."""
-    from demo.server import DemoServer
-    from demo.world import build_world
+    site, db, srv = "changchun-news", tmp_path / "news.db", fast_demo
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        srv.sites_toml().replace(f'name = "{site}"\n', f'name = "{site}"\nmax_articles = 6\n'),
+        encoding="utf-8",
+    )
+    articles = {urlsplit(a["url"]).path for a in srv.truth()["articles"] if a["site"] == site}
+    assert len(articles) == 14
 
-    site, db = "changchun-news", tmp_path / "news.db"
-    srv = DemoServer(
-        build_world(seed=7, scale=1, slow_seconds=0.5)
-    ).start()  # its slow page within the timeout
-    try:
-        config = tmp_path / "sites.toml"
-        config.write_text(
-            srv.sites_toml().replace(f'name = "{site}"\n', f'name = "{site}"\nmax_articles = 6\n'),
-            encoding="utf-8",
-        )
-        articles = {urlsplit(a["url"]).path for a in srv.truth()["articles"] if a["site"] == site}
-        assert len(articles) == 14
+    def stored() -> list[str]:
+        conn = sqlite3.connect(db)
+        try:
+            return [
+                urlsplit(u).path for (u,) in conn.execute("SELECT url FROM articles WHERE site = ?", (site,))
+            ]
+        finally:
+            conn.close()
 
-        def stored() -> list[str]:
-            conn = sqlite3.connect(db)
-            try:
-                return [
-                    urlsplit(u).path
-                    for (u,) in conn.execute("SELECT url FROM articles WHERE site = ?", (site,))
-                ]
-            finally:
-                conn.close()
-
-        counts = []
-        for _ in range(3):
-            before = set(stored()) if db.exists() else set()
-            srv.reset_log()
-            done = crawl_sites(db, config, site)
-            assert done.returncode == 0, done.stderr[-2000:]
-            fetched = [p for _, p, _ in srv.request_log(site) if p in articles]
-            assert last_runs(db)[site]["status"] == "ok"
-            assert set(stored()) - before == set(fetched) and len(fetched) == len(set(fetched))
-            counts.append(len(fetched))
-        assert counts == [6, 6, 2]
-        assert set(stored()) == articles and len(stored()) == 14
-    finally:
-        srv.stop()
+    counts = []
+    for _ in range(3):
+        before = set(stored()) if db.exists() else set()
+        srv.reset_log()
+        done = crawl_sites(db, config, site)
+        assert done.returncode == 0, done.stderr[-2000:]
+        fetched = [p for _, p, _ in srv.request_log(site) if p in articles]
+        assert last_runs(db)[site]["status"] == "ok"
+        assert set(stored()) - before == set(fetched) and len(fetched) == len(set(fetched))
+        counts.append(len(fetched))
+    assert counts == [6, 6, 2]
+    assert set(stored()) == articles and len(stored()) == 14

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,58 +18,20 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.distributed.runner import enqueue_argv
-from tests.conftest import DEMO_SETTINGS
+from tests.conftest import CLUSTER_SETTINGS
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed"),
 ]
 
-# the same per-host budget as the local e2e tests (4 at once, no delay), with a timeout the slow page meets
-FAST = {
-    **DEMO_SETTINGS,
-    "DOWNLOAD_TIMEOUT": "10",
-    "NEWSMON_CLUSTER_DELAY": "0",
-    "NEWSMON_CLUSTER_CONCURRENCY": "4",
-}
+FAST = CLUSTER_SETTINGS
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[Any]:
-    """A redis-server of this test's own on a free 127.0.0.1 port (AOF on, for the restart test)."""
-    from crawler.distributed.localcluster import RedisServer
-
-    srv = RedisServer(tmp_path / "redis", aof=True).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def demo() -> Iterator[Any]:
-    """Demo sites whose slow page answers within the download timeout, so every article can be stored."""
-    from demo.server import DemoServer
-    from demo.world import build_world
-
-    srv = DemoServer(build_world(seed=7, scale=1, slow_seconds=0.5)).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def cluster_factory(redis_server: Any, tmp_path: Path) -> Iterator[Any]:
-    """Build LocalClusters on this test's Redis; everything they started is stopped afterwards."""
-    from crawler.distributed.localcluster import LocalCluster
-
-    made: list[LocalCluster] = []
-
-    def make(settings: dict[str, str] | None = None, db: str = "news.db") -> LocalCluster:
-        cluster = LocalCluster(redis_server.url, tmp_path / db, tmp_path, settings or FAST, lease=3.0)
-        made.append(cluster)
-        return cluster
-
-    yield make
-    for cluster in made:
-        cluster.stop()
+def demo(fast_demo: Any) -> Any:
+    """The demo sites, their slow page within the download timeout."""
+    return fast_demo
 
 
 def client(url: str) -> Any:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import crawl_sites
-from tests.test_scaleout import FAST, article_paths, runs, stored
+from tests.test_scaleout import article_paths, runs, stored
 
 pytestmark = [
     pytest.mark.slow,
@@ -52,26 +52,13 @@ def demo() -> Iterator[Any]:
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[Any]:
-    """A redis-server of this test's own on a free 127.0.0.1 port."""
-    from crawler.distributed.localcluster import RedisServer
-
-    srv = RedisServer(tmp_path / "redis").start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def cluster(redis_server: Any, tmp_path: Path) -> Iterator[Any]:
+def cluster(cluster_factory: Any) -> Any:
     """Ingest + 3 workers on this test's Redis (stopped afterwards)."""
-    from crawler.distributed.localcluster import LocalCluster
-
-    c = LocalCluster(redis_server.url, tmp_path / "cluster.db", tmp_path, FAST, lease=3.0)
+    c = cluster_factory(db="cluster.db")
     c.start_ingest()
     for i in range(3):
         c.start_worker(f"w{i}")
-    yield c
-    c.stop()
+    return c
 
 
 def referers(srv: Any) -> dict[str, str | None]:
@@ -255,7 +242,7 @@ def test_commit_script_counts_max_articles_per_run_across_workers(redis_server: 
 
 
 def test_a_run_the_scheduler_settled_still_clears_its_sources_complete_marks(
-    redis_server: Any, tmp_path: Path
+    redis_server: Any, cluster_factory: Any, tmp_path: Path
 ) -> None:
     """The scheduler's time limit stops `enqueue --wait` and records the run `timeout` before the cluster
     answers it; when its run-finish reaches the writer later, the sources it did not walk must lose their
@@ -266,7 +253,7 @@ def test_a_run_the_scheduler_settled_still_clears_its_sources_complete_marks(
     import subprocess
     from datetime import UTC, datetime
 
-    from crawler.distributed.localcluster import LocalCluster, wait_for
+    from crawler.distributed.localcluster import wait_for
     from crawler.distributed.runner import enqueue_argv
     from crawler.runner import crawl_env
     from storage.store import Store
@@ -279,33 +266,30 @@ def test_a_run_the_scheduler_settled_still_clears_its_sources_complete_marks(
     with Store(str(db)) as store:
         store.save_source_state(source, "s", '"e1"', None, 200, complete=True)  # an earlier run walked it
     c = client(redis_server.url)
-    cluster = LocalCluster(redis_server.url, db, tmp_path, FAST)
-    try:
-        cluster.start_ingest()
-        wait_for(lambda: c.server.hexists(c.keys.sources, source), 30, "the writer to publish source states")
-        c.server.hset(c.keys.sources, source, json.dumps({"etag": '"e1"', "complete": 1}))
-        started = datetime.now(UTC).replace(microsecond=0).isoformat()
-        waiter = subprocess.Popen(
-            enqueue_argv(redis_server.url, config, ["s"], wait=True),
-            env=crawl_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    cluster = cluster_factory()
+    cluster.start_ingest()
+    wait_for(lambda: c.server.hexists(c.keys.sources, source), 30, "the writer to publish source states")
+    c.server.hset(c.keys.sources, source, json.dumps({"etag": '"e1"', "complete": 1}))
+    started = datetime.now(UTC).replace(microsecond=0).isoformat()
+    waiter = subprocess.Popen(
+        enqueue_argv(redis_server.url, config, ["s"], wait=True),
+        env=crawl_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
-        def run_row() -> dict[str, Any] | None:
-            with Store(str(db), migrate_schema=False) as store:
-                return store.run_of_process("s", waiter.pid, started)
+    def run_row() -> dict[str, Any] | None:
+        with Store(str(db), migrate_schema=False) as store:
+            return store.run_of_process("s", waiter.pid, started)
 
-        row = wait_for(run_row, 30, "the run row")
-        os.killpg(waiter.pid, signal.SIGTERM)  # the scheduler's time limit …
-        waiter.wait(timeout=30)
-        with Store(str(db), migrate_schema=False) as store:  # … and its verdict, before the cluster answers
-            store.mark_run(row["id"], "timeout", "timeout: still running after 2s; stopped (exit code 143)")
-        cluster.start_worker("w0")
-        wait_for(lambda: not c.active_runs(), 60, "the cancelled run to be answered")
-        assert [(r["status"]) for r in runs(db)] == ["timeout"]
-        assert complete_marks(db)["/col/index.html"] == 0
-        assert json.loads(c.server.hget(c.keys.sources, source))["complete"] == 0
-    finally:
-        cluster.stop()
+    row = wait_for(run_row, 30, "the run row")
+    os.killpg(waiter.pid, signal.SIGTERM)  # the scheduler's time limit …
+    waiter.wait(timeout=30)
+    with Store(str(db), migrate_schema=False) as store:  # … and its verdict, before the cluster answers
+        store.mark_run(row["id"], "timeout", "timeout: still running after 2s; stopped (exit code 143)")
+    cluster.start_worker("w0")
+    wait_for(lambda: not c.active_runs(), 60, "the cancelled run to be answered")
+    assert [(r["status"]) for r in runs(db)] == ["timeout"]
+    assert complete_marks(db)["/col/index.html"] == 0
+    assert json.loads(c.server.hget(c.keys.sources, source))["complete"] == 0
