@@ -352,18 +352,19 @@ class Ingest:
             status, why = "failed", "cancelled before the crawl finished"
         counts = {name: int(stats.get(key, 0)) for name, key in COUNT_KEYS.items()}
         row = self.store.db.conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is not None and row[0] == "running":
-            # SiteSpider.save_validators' rule: only a run that finished `ok` saves validators and marks
-            # its sources complete; a run cut short clears the marks (a local run clears them at its start)
-            if status == "ok" and reason == "finished":
-                self._save_validators(token, site)
-            else:
-                self._clear_complete(token)
+        unsettled = row is not None and row[0] == "running"
+        # SiteSpider.save_validators' rule: only a run that finished `ok` saves validators and marks its
+        # sources complete; any other run — cut short, failed, or already settled by the scheduler's time
+        # limit — clears the marks (a local run clears them at its start)
+        if unsettled and status == "ok" and reason == "finished":
+            self._save_validators(token, site)
+        else:
+            self._clear_complete(token)
+        if unsettled:
             self.store.finish_run(run_id, status, reason=why, counts=counts, stats=stats)
             logger.info("run %s (%s) of %s finished: %s (%s) %s", run_id, token, site, status, why, counts)
         else:  # already settled (the scheduler stopped it for its time limit): keep that verdict
             logger.info("run %s of %s was already recorded as %s", run_id, site, row[0] if row else "missing")
-            self._clear_complete(token)  # it did not walk its sources to their end either
         self._run_watches(site)
         self.server.hset(k.run(token), mapping={"status": "done", "run_id": run_id, "run_status": status})
         self.cluster.drop_run_keys(token, site)
