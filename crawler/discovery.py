@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import lxml.etree as etree
 import lxml.html
 
+from crawler import sitehosts
+
 MAX_XML_BYTES = 50 * 1024 * 1024  # after decompression
 ATTACHMENT_EXT = re.compile(
     r"\.(pdf|docx?|xlsx?|pptx?|wps|et|zip|rar|7z|ofd|jpg|jpeg|png|gif|bmp|mp4|mp3|avi|txt|csv|xml|apk)$", re.I
@@ -72,32 +74,8 @@ def netloc(url: str) -> str:
 
 
 def same_site(url: str, hosts: Iterable[str]) -> bool:
-    """True when url's host is one of hosts or a sibling subdomain (www.x.gov.cn ~ zwgk.x.gov.cn)."""
-    host = netloc(url)
-    hosts = set(hosts)
-    if host in hosts:
-        return True
-    bare = host.split(":")[0]
-    if re.fullmatch(r"[\d.]+", bare):
-        return False
-    for h in hosts:
-        hb = h.split(":")[0]
-        if re.fullmatch(r"[\d.]+", hb):
-            continue
-        root = _site_root(hb)
-        if root and (bare == root or bare.endswith("." + root)):
-            return True
-    return False
-
-
-def _site_root(host: str) -> str | None:
-    """The registrable-ish root: changchun.gov.cn for www.changchun.gov.cn, x.com.cn, y.cn."""
-    labels = host.split(".")
-    if len(labels) < 2:
-        return None
-    if labels[-1] == "cn" and len(labels) >= 3 and labels[-2] in {"gov", "com", "org", "net", "edu", "ac"}:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    """True when url belongs to the site (crawler.sitehosts.allowed: the one off-site rule)."""
+    return sitehosts.allowed(url, hosts)
 
 
 def is_article_url(url: str) -> bool:

@@ -38,6 +38,8 @@ EXTENSIONS = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # OffsiteGuard is newsmon's one rule
+    "crawler.middlewares.OffsiteGuard": 50,  # before robots.txt: an off-site host gets no robots fetch
     "crawler.robots.CachedRobotsTxtMiddleware": 100,
     "crawler.middlewares.ChallengeDetector": 560,
 }

@@ -22,7 +22,7 @@ from crawler import discovery
 from crawler.dedup import canonicalize_url
 from crawler.extract import decode_html, extract_article
 from crawler.items import article_item
-from crawler.middlewares import ChallengeBlocked
+from crawler.middlewares import ChallengeBlocked, OffsiteRequest
 from crawler.runstate import RunState, get_run_state
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
 from storage.db import StorageError
@@ -39,6 +39,8 @@ def classify_failure(failure: Failure) -> tuple[str, int | None, str]:
     exc = failure.value
     if isinstance(exc, ChallengeBlocked):
         return "blocked", None, str(exc)
+    if isinstance(exc, OffsiteRequest):
+        return exc.kind, None, str(exc)
     if isinstance(exc, HttpError):
         status = exc.response.status
         return "http", status, f"HTTP {status}"
@@ -161,6 +163,10 @@ class SiteSpider(scrapy.Spider):
     def hosts(self) -> frozenset[str]:
         """Hosts belonging to the site."""
         return self.site.hosts if self.site else frozenset()
+
+    def request_hosts(self, request: Any) -> frozenset[str]:
+        """Hosts a request may go to (crawler.middlewares.OffsiteGuard asks before every request)."""
+        return self.hosts
 
     @property
     def host_aliases(self) -> dict[str, str]:
