@@ -1,14 +1,18 @@
 """Side-by-side article-extraction benchmark: newsmon vs trafilatura, GNE, readability-lxml and "all text".
 
-Runs every extractor that is installed, in this process, on the real pages of ../shared/eval/zh-news
-(read in place, never copied) and, when the demo package is available, on the demo site's articles.
-Prints a table, then ONE JSON object on the last line.
+Runs every extractor that is installed (`pip install .[compare]`), in this process, on every page set of
+../shared/eval (read in place, never copied) and, when the demo package is available, on the demo sites'
+articles. For each set it also prints the cross-site split (bench/extraction_sets.py): whole sites in a
+tune half and a score half by a hash of the site, both halves side by side. The score half is the honest
+check: a change that raises the tune half and not the score half was fitted to pages.
+Prints tables, then ONE JSON object on the last line.
 
-    .venv/bin/python bench/extraction.py [--quick] [--eval-dir DIR] [--no-demo] [--only newsmon,gne]
+    .venv/bin/python bench/extraction.py [--quick] [--shared-eval DIR] [--no-demo] [--only newsmon,gne]
 
 Metrics mirror ../shared/eval/score.py: body character-bigram F1 after NFKC and whitespace removal
-(mean, median), publish-date accuracy on the day, title exact match, pages per second; then the peak
-memory of one extraction of 1-20 MB pages against a bare lxml parse of the same bytes.
+(mean, median), publish-date accuracy on the day, title exact match, pages per second and newsmon's speed
+as a multiple of trafilatura's in the same run; then the peak memory of one extraction of 1-20 MB pages
+against a bare lxml parse of the same bytes.
 """
 
 from __future__ import annotations
@@ -31,15 +35,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.extraction_memory import memory_profile, print_memory  # noqa: E402
+from bench.extraction_sets import eval_sets, load_demo, load_eval, split_by_site  # noqa: E402
 from crawler.extract import decode_html, extract_article  # noqa: E402
 from crawler.extract.cli import score_record  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "zh-news"
+SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+DEFAULT_EVAL_DIR = SHARED_EVAL / "zh-news"
 DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
 SEPARATORS = re.compile(r"[、,，;；/|·]")
-QUICK_EVERY = 3  # --quick scores every third page
 Result = dict[str, Any]  # title, publish_date, author, source, body
 Extractor = Callable[[bytes, str], Result]
 
@@ -177,74 +183,9 @@ def extractors(only: set[str] | None) -> dict[str, Extractor]:
     return {k: v for k, v in table.items() if v is not None and (not only or k in only)}
 
 
-# --- page sets ------------------------------------------------------------------------------------
-def load_eval(eval_dir: Path, quick: bool) -> list[dict[str, Any]]:
-    """Pages and truth of an eval folder (truth.jsonl + pages/)."""
-    truth = [
-        json.loads(line)
-        for line in (eval_dir / "truth.jsonl").read_text(encoding="utf-8").splitlines()
-        if line
-    ]
-    if quick:
-        truth = truth[::QUICK_EVERY]
-    for t in truth:
-        t["data"] = (eval_dir / t["file"]).read_bytes()
-    return truth
-
-
-def load_demo(quick: bool) -> list[dict[str, Any]] | None:
-    """Articles of the bundled demo world served on 127.0.0.1, or None when the demo is not available."""
-    try:
-        from demo.server import DemoServer
-        from demo.world import build_world
-    except ImportError:
-        return None
-    import urllib.error
-    import urllib.request
-
-    srv = DemoServer(build_world(seed=7, scale=1))
-    srv.start()
-    pages = []
-    try:
-        truth = srv.truth()
-        skip = {
-            f["url"] for f in truth.get("faults", []) if f.get("must_not_request") or f.get("status") != 200
-        }
-        records = [r for r in truth.get("articles", []) if r.get("url") not in skip and not r.get("delay")]
-        if quick:
-            records = records[::QUICK_EVERY]
-        for rec in records:
-            url = rec["url"]
-            if not url.startswith("http://127.0.0.1"):
-                continue
-            try:
-                with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - local demo server only
-                    data = resp.read()
-            except (urllib.error.URLError, OSError) as exc:
-                logger.warning("demo page %s not fetched: %s", url, exc)
-                continue
-            pages.append(
-                {
-                    "id": url,
-                    "url": url,
-                    "data": data,
-                    "title": rec.get("title"),
-                    "publish_date": rec.get("published_at"),
-                    "author": rec.get("author"),
-                    "source": rec.get("source"),
-                    "body": rec.get("body_text"),
-                }
-            )
-    finally:
-        srv.stop()
-    return pages
-
-
 # --- scoring --------------------------------------------------------------------------------------
-def score(pages: list[dict[str, Any]], run: Extractor) -> dict[str, Any]:
-    """Metrics of one extractor over one page set."""
-    f1s, dates, titles = [], [], []
-    people: dict[str, list[bool]] = {"author": [], "source": []}
+def run_pages(pages: list[dict[str, Any]], run: Extractor) -> tuple[list[Result], float, int]:
+    """Results of one extractor on every page, the seconds it took, and how many pages raised."""
     errors = 0
     gc.collect()
     t0 = time.perf_counter()
@@ -256,7 +197,17 @@ def score(pages: list[dict[str, Any]], run: Extractor) -> dict[str, Any]:
             logger.debug("%s failed: %s", page.get("id"), exc)
             errors += 1
             results.append({})
-    seconds = time.perf_counter() - t0
+    return results, time.perf_counter() - t0, errors
+
+
+def _acc(oks: list[bool]) -> float | None:
+    return round(sum(oks) / len(oks), 4) if oks else None
+
+
+def metrics(pages: list[dict[str, Any]], results: list[Result]) -> dict[str, Any]:
+    """Body F1 mean/median, date, title, author and source accuracy of results against the pages' truth."""
+    f1s, dates, titles = [], [], []
+    people: dict[str, list[bool]] = {"author": [], "source": []}
     for page, r in zip(pages, results, strict=True):
         if page.get("body"):
             body = r.get("body") if isinstance(r.get("body"), str) else ""
@@ -274,26 +225,56 @@ def score(pages: list[dict[str, Any]], run: Extractor) -> dict[str, Any]:
     return {
         "body_f1_mean": round(statistics.mean(f1s), 4) if f1s else None,
         "body_f1_median": round(statistics.median(f1s), 4) if f1s else None,
-        "date_acc": round(sum(dates) / len(dates), 4)
-        if dates and any(r.get("publish_date") for r in results)
-        else None,
+        "date_acc": _acc(dates) if any(r.get("publish_date") for r in results) else None,
         "date_n": len(dates),
-        "title_acc": round(sum(titles) / len(titles), 4) if titles else None,
+        "title_acc": _acc(titles),
         "title_n": len(titles),
-        "author_acc": round(sum(people["author"]) / len(people["author"]), 4) if people["author"] else None,
-        "source_acc": round(sum(people["source"]) / len(people["source"]), 4) if people["source"] else None,
+        "author_acc": _acc(people["author"]),
+        "source_acc": _acc(people["source"]),
         "pages": len(pages),
+    }
+
+
+def score(pages: list[dict[str, Any]], run: Extractor) -> dict[str, Any]:
+    """Metrics and speed of one extractor over one page set."""
+    results, seconds, errors = run_pages(pages, run)
+    return {
+        **metrics(pages, results),
         "pages_per_s": round(len(pages) / seconds, 1) if seconds else None,
         "errors": errors,
     }
 
 
+def score_set(pages: list[dict[str, Any]], runs: dict[str, Extractor]) -> dict[str, Any]:
+    """Every extractor on one set: all pages, then the tune and score halves of the cross-site split."""
+    halves = split_by_site(pages)
+    out: dict[str, Any] = {"all": {}, "tune": {}, "score": {}, "sites": {}}
+    for k, v in halves.items():
+        out["sites"][k] = len({p["site"] for p in v})
+    for name, run in runs.items():
+        results, seconds, errors = run_pages(pages, run)
+        by_id = {id(p): r for p, r in zip(pages, results, strict=True)}
+        out["all"][name] = {
+            **metrics(pages, results),
+            "pages_per_s": round(len(pages) / seconds, 1) if seconds else None,
+            "errors": errors,
+        }
+        for half, hp in halves.items():
+            out[half][name] = metrics(hp, [by_id[id(p)] for p in hp])
+        if name == "newsmon":
+            out["newsmon_pages"] = [
+                (p, body_f1(r.get("body"), p["body"]) if p.get("body") else None)
+                for p, r in zip(pages, results, strict=True)
+            ]
+    return out
+
+
+def _fmt(x: Any) -> str:
+    return "-" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+
+
 def print_table(name: str, rows: dict[str, dict[str, Any]]) -> None:
     """Readable table of one page set."""
-
-    def fmt(x: Any) -> str:
-        return "-" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
-
     cols = (
         "body_f1_mean",
         "body_f1_median",
@@ -307,110 +288,89 @@ def print_table(name: str, rows: dict[str, dict[str, Any]]) -> None:
     print(f"\n{name}")
     print(f"{'extractor':<12}" + "".join(f"{h:>9}" for h in heads) + f"{'errors':>8}")
     for ext, s in rows.items():
-        print(f"{ext:<12}" + "".join(f"{fmt(s[c]):>9}" for c in cols) + f"{s['errors']:>8}")
+        print(f"{ext:<12}" + "".join(f"{_fmt(s.get(c)):>9}" for c in cols) + f"{s.get('errors', 0):>8}")
 
 
-# --- memory -----------------------------------------------------------------------------------------
-_MEMORY_CHILD = r"""
-import json, os, resource, sys
-from pathlib import Path
-sys.path.insert(0, sys.argv[3])
-from crawler.extract import extract_article
-import lxml.html
-data = Path(sys.argv[2]).read_bytes()
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-base = rss()
-try:  # reset the peak (VmHWM) so that imports and reading the page do not count
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-except OSError:
-    pass
-if sys.argv[1] == "newsmon":
-    art = extract_article(data, "http://127.0.0.1/big.html")
-    assert art.is_article, art.reason
-else:
-    lxml.html.document_fromstring(data)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-with open("/proc/self/status") as f:
-    for line in f:
-        if line.startswith("VmHWM:"):
-            peak = int(line.split()[1]) * 1024
-print(json.dumps({"base": base, "peak": peak}))
-"""
-
-
-def _big_page(path: Path, megabytes: float) -> None:
-    """A long one-block article of about the given size (UTF-8)."""
-    para = ("<p>" + "这是一段用于测量内存占用的正文内容，句子足够长，标点齐全。" * 20 + "</p>\n").encode()
-    with path.open("wb") as f:
-        f.write(
-            "<html><head><title>长页面_青石市人民政府</title></head><body><h1>长页面</h1><div id='zoom'>".encode()
+def print_split(res: dict[str, Any]) -> None:
+    """The cross-site split: tune half and score half side by side."""
+    tune, sc = res["tune"], res["score"]
+    first = next(iter(tune.values()), {})
+    second = next(iter(sc.values()), {})
+    print(
+        f"cross-site split: tune {res['sites']['tune']} sites / {first.get('pages', 0)} pages, "
+        f"score {res['sites']['score']} sites / {second.get('pages', 0)} pages (sha1 of the site)"
+    )
+    heads = ("tune F1", "SCORE F1", "tune med", "SCORE med", "tune date", "SCORE date")
+    print(f"{'extractor':<12}" + "".join(f"{h:>11}" for h in heads))
+    for ext in tune:
+        t, s = tune[ext], sc[ext]
+        vals = (
+            t["body_f1_mean"],
+            s["body_f1_mean"],
+            t["body_f1_median"],
+            s["body_f1_median"],
+            t["date_acc"],
+            s["date_acc"],
         )
-        for _ in range(int(megabytes * 1e6 // len(para))):
-            f.write(para)
-        f.write(b"</div></body></html>")
+        print(f"{ext:<12}" + "".join(f"{_fmt(v):>11}" for v in vals))
 
 
-def memory_profile(sizes: list[float]) -> list[dict[str, Any]]:
-    """Peak RSS growth (MB) of one extraction, each in a fresh process, against a bare lxml parse of the page."""
-    import subprocess
-    import tempfile
-
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for mb in sizes:
-            page = Path(tmp) / f"{mb}.html"
-            _big_page(page, mb)
-            row: dict[str, Any] = {"page_mb": round(page.stat().st_size / 1e6, 1)}
-            for mode in ("newsmon", "lxml-parse"):
-                out = subprocess.run(
-                    [sys.executable, "-c", _MEMORY_CHILD, mode, str(page), str(ROOT)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                m = json.loads(out.stdout.strip().splitlines()[-1])
-                row[mode + "_mb"] = round((m["peak"] - m["base"]) / 1e6, 1)
-            row["ratio"] = (
-                round(row["newsmon_mb"] / row["lxml-parse_mb"], 2) if row["lxml-parse_mb"] else None
-            )
-            rows.append(row)
-    return rows
+def print_worst(res: dict[str, Any], n: int) -> None:
+    """newsmon's worst pages of the TUNE half only (looking at the score half's pages would tune on it)."""
+    rows = sorted(
+        (f1, p["id"], p["site"])
+        for p, f1 in res.get("newsmon_pages", [])
+        if f1 is not None and split_by_site([p])["tune"]
+    )
+    print("newsmon's worst tune-half pages: " + ", ".join(f"{i} {s} {f1:.3f}" for f1, i, s in rows[:n]))
 
 
-def print_memory(rows: list[dict[str, Any]]) -> None:
-    """Readable table of the memory profile."""
-    print("\npeak memory of one extraction (RSS growth over the loaded page, fresh process each)")
-    print(f"{'page MB':>8}{'newsmon MB':>12}{'lxml parse MB':>15}{'ratio':>8}")
-    for r in rows:
-        print(f"{r['page_mb']:>8}{r['newsmon_mb']:>12}{r['lxml-parse_mb']:>15}{r['ratio']:>8}")
+def speed_ratio(rows: dict[str, dict[str, Any]]) -> float | None:
+    """newsmon pages/s as a multiple of trafilatura's, same pages, same run."""
+    a, b = rows.get("newsmon", {}).get("pages_per_s"), rows.get("trafilatura", {}).get("pages_per_s")
+    return round(a / b, 2) if a and b else None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns 0 (also when the eval folder is absent)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    ap.add_argument("--shared-eval", type=Path, default=SHARED_EVAL, help="folder of page sets")
+    ap.add_argument("--eval-dir", type=Path, action="append", help="score only this set (repeatable)")
     ap.add_argument("--quick", action="store_true", help="every third page, for a run under a minute")
     ap.add_argument("--no-demo", action="store_true", help="skip the demo site pages")
     ap.add_argument("--only", help="comma-separated extractor names")
     ap.add_argument("--no-memory", action="store_true", help="skip the large-page memory profile")
+    ap.add_argument("--worst", type=int, default=0, help="list newsmon's N worst tune-half pages")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     only = set(args.only.split(",")) if args.only else None
     runs = extractors(only)
-    summary: dict[str, Any] = {"eval_dir": str(args.eval_dir), "quick": args.quick, "sets": {}}
+    summary: dict[str, Any] = {"shared_eval": str(args.shared_eval), "quick": args.quick, "sets": {}}
 
-    if (args.eval_dir / "truth.jsonl").is_file():
-        pages = load_eval(args.eval_dir, args.quick)
-        rows = {name: score(pages, run) for name, run in runs.items()}
-        print_table(f"{args.eval_dir} ({len(pages)} pages)", rows)
-        summary["sets"]["zh-news"] = rows
-        summary.update(rows)  # top-level per-extractor keys are the shared set's scores
-    else:
-        print(f"eval folder {args.eval_dir} not found: shared set skipped")
+    sets = args.eval_dir or eval_sets(args.shared_eval)
+    if not sets:
+        print(f"no page sets under {args.shared_eval}: shared sets skipped")
+    for eval_dir in sets:
+        pages = load_eval(eval_dir, args.quick)
+        res = score_set(pages, runs)
+        print_table(f"{eval_dir} ({len(pages)} pages)", res["all"])
+        print_split(res)
+        ratio = speed_ratio(res["all"])
+        if ratio:
+            print(f"speed: newsmon {ratio}x trafilatura (pages/s, same pages, same run)")
+        if args.worst:
+            print_worst(res, args.worst)
+        entry = {
+            "all": res["all"],
+            "tune": res["tune"],
+            "score": res["score"],
+            "sites": res["sites"],
+            "speed_vs_trafilatura": ratio,
+        }
+        summary["sets"][eval_dir.name] = entry
+        if eval_dir.name == "zh-news":
+            summary.update(res["all"])  # top-level per-extractor keys are the shared dev set's scores
 
     demo = None if args.no_demo else load_demo(args.quick)
     if demo is None:
