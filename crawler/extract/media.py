@@ -2,30 +2,55 @@
 
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import urljoin, urlsplit
 
 from . import selectors as S
 from .tree import HtmlElement, squash
 
 
+# WHATWG URL parsing strips leading/trailing C0 controls and spaces and removes tab/newline anywhere before
+# it reads the scheme, case-insensitively; "java\tscript:" and " JavaScript:" are scripts to a browser.
+_C0_AND_SPACE = "".join(chr(i) for i in range(0x21))
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+SAFE_SCHEMES = ("http", "https")
+
+
+def _normalised(url: str) -> str:
+    return _TAB_NEWLINE.sub("", url.strip(_C0_AND_SPACE))
+
+
+def scheme_ok(url: str, schemes: tuple[str, ...] = SAFE_SCHEMES) -> bool:
+    """False when the URL (as a browser reads it, entities decoded or not) names a scheme not allowed."""
+    for form in {url, html.unescape(url)}:  # a value decoded once more must not turn into a script either
+        m = _SCHEME.match(_normalised(form))
+        if m and m.group(1).lower() not in schemes:
+            return False
+    return True
+
+
 def absolute(url: str | None, base: str) -> str | None:
-    """Absolute http(s) URL, or None for javascript:, data: and empty links."""
-    if not url:
+    """Absolute http(s) URL, or None for empty, fragment-only and every other scheme (javascript:, data:,
+    vbscript:, mailto: …) however it is spelled (case, tabs, newlines, control characters, entities)."""
+    if not url or not scheme_ok(url):
         return None
-    url = url.strip()
-    if not url or url.startswith(("javascript:", "data:", "mailto:", "#", "about:", "tel:")):
+    url = _normalised(url)
+    if not url or url.startswith("#"):
         return None
     try:
-        return urljoin(base, url) if base else url
+        joined = urljoin(base, url) if base else url
     except ValueError:
         return None
+    return joined if urlsplit(joined).scheme.lower() in SAFE_SCHEMES else None
 
 
 def image_src(img: HtmlElement) -> str | None:
-    """Lazy-load aware image source attribute."""
+    """Lazy-load aware image source attribute (the first one with an allowed scheme)."""
     for attr in S.IMAGE_SRC_ATTRS:
         v = img.get(attr)
-        if v and v.strip() and not v.strip().startswith("data:"):
+        if v and _normalised(v) and scheme_ok(v):
             return v
     return None
 

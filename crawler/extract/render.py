@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+import nh3
 from lxml import etree
 
 from . import selectors as S
@@ -66,4 +67,24 @@ def body_html(node: HtmlElement, st: Stats, base: str, skip: set[HtmlElement]) -
     # Nested <p> from div→p mapping is valid enough for storage; collapse the empty ones.
     for empty in ("<p></p>", "<p> </p>"):
         html = html.replace(empty, "")
-    return html.strip()
+    return sanitize(html.strip())
+
+
+_NH3_ATTRS = {tag: set(names) for tag, names in S.SAFE_ATTRS.items()}
+
+
+def sanitize(html: str) -> str:
+    """The last word on stored HTML: Ammonia (nh3) keeps only the safe tags, attributes and http(s) URLs.
+
+    The serialiser above already writes only these; the sanitizer makes that hold whatever it missed.
+    """
+    if not html:
+        return html
+    return nh3.clean(
+        html,
+        tags=set(S.SAFE_TAGS),
+        attributes=_NH3_ATTRS,
+        url_schemes={"http", "https"},
+        link_rel=None,
+        strip_comments=True,
+    )
