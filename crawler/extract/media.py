@@ -9,7 +9,6 @@ from urllib.parse import urljoin, urlsplit
 from . import selectors as S
 from .tree import HtmlElement, squash
 
-
 # WHATWG URL parsing strips leading/trailing C0 controls and spaces and removes tab/newline anywhere before
 # it reads the scheme, case-insensitively; "java\tscript:" and " JavaScript:" are scripts to a browser.
 _C0_AND_SPACE = "".join(chr(i) for i in range(0x21))
