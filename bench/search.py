@@ -11,7 +11,8 @@ plain INSERTs in batches of 100, one BEGIN IMMEDIATE transaction per batch (as S
 difference between rows is the cost of the index alone:
 
 - none: no full-text index (the triggers and table of storage/search.py dropped)
-- bigram: newsmon's index (storage/search.py), kept by triggers; size measured after 'optimize'
+- bigram: newsmon's index (storage/search.py): triggers queue new rows, each transaction indexes its batch
+  with one statement at COMMIT; size measured after 'optimize'
 - trigram: sqlite-utils enable_fts(tokenize="trigram", create_triggers=True), the baseline of DESIGN.md §5
 
 Every query's hit count is checked against a substring scan (instr) of the same rows.

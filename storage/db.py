@@ -92,6 +92,14 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
         conn.execute("ROLLBACK")
         raise
     else:
+        # articles written in this transaction enter the full-text index in one statement (search.flush)
+        from storage.search import flush
+
+        try:
+            flush(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         conn.execute("COMMIT")
 
 

@@ -213,3 +213,11 @@ def m005_watches(db: sqlite_utils.Database) -> None:
 def m006_source_complete(db: sqlite_utils.Database) -> None:
     """source_state.complete: the last run walked this source to its end (early stop may be trusted)."""
     db.execute("ALTER TABLE source_state ADD COLUMN complete INTEGER NOT NULL DEFAULT 0")
+
+
+@MIGRATIONS()
+def m007_fulltext_queue(db: sqlite_utils.Database) -> None:
+    """Full-text index written per transaction from a queue of new rows, not per row (issue #18)."""
+    from storage import search
+
+    search.use_queue(db)

@@ -158,3 +158,50 @@ def test_search_command(tmp_path: Path) -> None:
     assert r.exit_code == 0 and "indexed 4 article(s)" in r.output
     r = CliRunner().invoke(main, ["search", "--db", str(db)])
     assert r.exit_code == 2
+
+
+def test_index_is_written_per_transaction_from_the_queue(tmp_path: Path) -> None:
+    """Rows of one write transaction enter the index together at COMMIT; queued rows deleted or changed
+    before a flush never reach (or corrupt) the index; a raw writer's rows are found after a flush."""
+    from storage.db import write_transaction
+
+    db = open_db(tmp_path / "q.db")
+    sql = "INSERT INTO articles (url, site, title, body_text) VALUES (?, 's', ?, ?)"
+    with write_transaction(db) as conn:
+        conn.executemany(sql, [(f"u{i}", f"题{i}", f"吉林长春{i}") for i in range(50)])
+        assert conn.execute(f"SELECT count(*) FROM {search.QUEUE_TABLE}").fetchone()[0] == 50
+        # changed and deleted while still queued: only the queue is touched
+        conn.execute("UPDATE articles SET body_text = '振兴' WHERE url = 'u0'")
+        conn.execute("DELETE FROM articles WHERE url = 'u1'")
+    assert db.execute(f"SELECT count(*) FROM {search.QUEUE_TABLE}").fetchone()[0] == 0
+    segments = db.execute(f"SELECT count(*) FROM {search.FTS_TABLE}_data").fetchone()[0]
+    assert segments <= 3  # structure + averages + one segment, not one per row
+    assert ids(db, "长春") == set(range(3, 51)) and ids(db, "振兴") == {1}
+    db.execute("UPDATE articles SET body_text = '营商' WHERE url = 'u2'")  # autocommit: indexed row changes
+    db.execute("INSERT INTO articles (url, site, title, body_text) VALUES ('x', 's', '', '营商环境')")
+    assert ids(db, "营商") == {3, 51} and ids(db, "长春") == set(range(4, 51))
+    db.execute(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}) VALUES ('integrity-check')")
+
+
+def test_a_database_with_per_row_triggers_moves_to_the_queue(tmp_path: Path) -> None:
+    from storage.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = connect(path)
+    for m in MIGRATIONS.pending(db):
+        if m.name == "m007_fulltext_queue":
+            break
+        m.fn(db)
+        db["_sqlite_migrations"].insert({"migration_set": "newsmon", "name": m.name, "applied_at": "x"}, alter=True)
+    db.execute(f"DROP TABLE {search.QUEUE_TABLE}")  # as m003 created it before issue #18: per-row triggers
+    for name in search.TRIGGER_NAMES:
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute(f"CREATE TRIGGER {search.FTS_TABLE}_ai AFTER INSERT ON articles WHEN new.body_text IS NOT NULL "
+               f"BEGIN INSERT INTO {search.FTS_TABLE} (rowid, title, body) VALUES (new.id, "
+               f"{search.TOKENS_FUNCTION}(new.title), {search.TOKENS_FUNCTION}(new.body_text)); END")  # fmt: skip
+    db.execute("INSERT INTO articles (url, site, title, body_text) VALUES ('u', 's', '题', '吉林长春')")
+    db.conn.close()
+    db = open_db(path)
+    db.execute("INSERT INTO articles (url, site, title, body_text) VALUES ('v', 's', '题', '长春振兴')")
+    assert ids(db, "长春") == {1, 2}
+    assert db.execute(f"SELECT count(*) FROM {search.QUEUE_TABLE}").fetchone()[0] == 0
