@@ -192,7 +192,9 @@ def test_a_database_with_per_row_triggers_moves_to_the_queue(tmp_path: Path) -> 
         if m.name == "m007_fulltext_queue":
             break
         m.fn(db)
-        db["_sqlite_migrations"].insert({"migration_set": "newsmon", "name": m.name, "applied_at": "x"}, alter=True)
+        db["_sqlite_migrations"].insert(
+            {"migration_set": "newsmon", "name": m.name, "applied_at": "x"}, alter=True
+        )
     db.execute(f"DROP TABLE {search.QUEUE_TABLE}")  # as m003 created it before issue #18: per-row triggers
     for name in search.TRIGGER_NAMES:
         db.execute(f"DROP TRIGGER {name}")
