@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -47,6 +48,30 @@ class CrawlResult:
     seconds: float
     pid: int
     started_at: str = ""  # ISO UTC, just before the process started
+    log_path: str | None = None  # where its output went (run_crawls with log_dir)
+
+    def last_error(self) -> str:
+        """The last error line of the crawl's log ("" when there is no log or no error in it)."""
+        if not self.log_path:
+            return ""
+        try:
+            text = Path(self.log_path).read_text("utf-8", "replace")
+        except OSError:
+            return ""
+        return last_error_line(text)
+
+
+_ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL):|^\w+(\.\w+)*(Error|Exception|Exit)\b")
+
+
+def last_error_line(log: str) -> str:
+    """The last line of a crawl log that reports an error (a Scrapy ERROR/CRITICAL record or the final
+    line of a traceback); the last non-empty line when none does."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if _ERROR_LINE.search(line):
+            return line
+    return lines[-1] if lines else ""
 
 
 def site_settings(site: Site) -> dict[str, str | int | float]:
@@ -103,13 +128,17 @@ def run_crawls(
     on_done: Callable[[CrawlResult], None] | None = None,
     on_tick: Callable[[], None] | None = None,
     quiet: bool = True,
+    log_dir: str | None = None,
 ) -> list[CrawlResult]:
-    """Run jobs with at most `parallel` subprocesses at once (default: CPU count); wait for all."""
+    """Run jobs with at most `parallel` subprocesses at once (default: CPU count); wait for all.
+
+    With `log_dir`, each crawl's output goes to <log_dir>/<site>.log (so a dead crawl can say why);
+    otherwise nowhere (`quiet`) or to our own stdout/stderr."""
     parallel = parallel or os.cpu_count() or 2
     queue = list(jobs)
     running: dict[subprocess.Popen[bytes], tuple[CrawlJob, float, str]] = {}
     results: list[CrawlResult] = []
-    out = subprocess.DEVNULL if quiet else None
+    default_out = subprocess.DEVNULL if quiet else None
     previous = None
     if threading.current_thread() is threading.main_thread():
         # a crawl runner stopped with SIGTERM stops its crawls too, instead of leaving them orphaned
@@ -119,7 +148,12 @@ def run_crawls(
             while queue and len(running) < parallel:
                 job = queue.pop(0)
                 started = datetime.now(UTC).replace(microsecond=0).isoformat()
-                running[start_crawl(job, stdout=out, stderr=out)] = (job, time.monotonic(), started)
+                if log_dir:
+                    with open(Path(log_dir) / f"{job.site.name}.log", "ab") as log:
+                        proc = start_crawl(job, stdout=log.fileno(), stderr=log.fileno())
+                else:
+                    proc = start_crawl(job, stdout=default_out, stderr=default_out)
+                running[proc] = (job, time.monotonic(), started)
             finished = [p for p in running if p.poll() is not None]
             if not finished:
                 if on_tick:
@@ -128,7 +162,10 @@ def run_crawls(
                 continue
             for proc in finished:
                 job, t0, started = running.pop(proc)
-                result = CrawlResult(job.site.name, proc.returncode, time.monotonic() - t0, proc.pid, started)
+                log_path = str(Path(log_dir) / f"{job.site.name}.log") if log_dir else None
+                result = CrawlResult(
+                    job.site.name, proc.returncode, time.monotonic() - t0, proc.pid, started, log_path
+                )
                 results.append(result)
                 if on_done:
                     on_done(result)

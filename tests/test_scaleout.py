@@ -349,7 +349,7 @@ def test_scrapy_redis_version_and_scrapy_start_no_longer_calls_start_requests(re
     from scrapy.utils.test import get_crawler
     from scrapy_redis.spiders import RedisSpider
 
-    from spiders.redis_site import drain
+    from crawler.distributed.spider import drain
 
     assert scrapy_redis.__version__ == "0.9.1"
     assert scrapy.version_info >= (2, 13)  # start() arrived in 2.13; pinned range is <2.20

@@ -51,7 +51,7 @@ def test_drain_runs_sitespider_start_synchronously() -> None:
 
     import pytest
 
-    from spiders.redis_site import drain
+    from crawler.distributed.spider import drain
 
     async def gen():  # noqa: ANN202
         yield 1

@@ -112,6 +112,8 @@ def worker(
     name = name or f"{socket.gethostname()}-{os.getpid()}"
     argv = [sys.executable, "-m", "scrapy", "crawl", "redis_site"]
     sets: dict[str, Any] = {
+        # the cluster spider lives with the cluster code: only a worker loads it (and so imports redis)
+        "SPIDER_MODULES": "crawler.distributed.spider",
         "REDIS_URL": redis_url,
         "NEWSMON_REDIS_PREFIX": prefix,
         "NEWSMON_WORKER_ID": name,
