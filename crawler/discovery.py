@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import lxml.etree as etree
 import lxml.html
 
-from crawler import sitehosts
+from crawler import api_lists, sitehosts
 
 MAX_XML_BYTES = 50 * 1024 * 1024  # after decompression
 ATTACHMENT_EXT = re.compile(
@@ -270,7 +270,13 @@ def _local(tag: object) -> str:
 
 
 def detect_kind(body: bytes, content_type: str = "") -> str:
-    """'feed', 'sitemap' or 'listing' from the response bytes (and Content-Type)."""
+    """'feed', 'sitemap', 'api' (a JSON/JSONP list of linked items) or 'listing' from the response bytes."""
+    if api_lists.looks_like_json(body, content_type) and body.lstrip()[:1] != b"<":
+        try:
+            if api_lists.detect(api_lists.load_json(body)) is not None:
+                return "api"
+        except api_lists.ApiError:
+            pass
     head = maybe_gunzip(body[:2_000_000]) if body[:2] == b"\x1f\x8b" else body[:4096]
     probe = head[:4096].lower()
     if b"<urlset" in probe or b"<sitemapindex" in probe:

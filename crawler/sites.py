@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler import api_lists
+
 LEVELS = ("national", "province", "city", "county", "department")
-SOURCE_KINDS = ("listing", "feed", "sitemap", "auto")
+SOURCE_KINDS = ("listing", "feed", "sitemap", "api", "auto")
 # the override keys crawler.extract understands (a test keeps the two lists equal)
 EXTRACT_KEYS = ("title", "body", "date", "source", "author", "drop")
 SITE_KEYS = {
@@ -34,7 +36,7 @@ SITE_KEYS = {
     "notes",
     "max_articles",
 }
-SOURCE_KEYS = {"kind", "url", "max_pages"}
+SOURCE_KEYS = {"kind", "url", "max_pages"} | api_lists.API_KEYS
 TOP_KEYS = {"site", "watch", "defaults"}
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 DURATION_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
@@ -56,8 +58,9 @@ class Source:
     """One place to discover articles: a column (listing), a feed or a sitemap."""
 
     kind: str
-    url: str
+    url: str  # for kind "api" a template: "{page}" stands for the page number
     max_pages: int = DEFAULT_MAX_PAGES
+    api: api_lists.ApiSpec | None = None  # kind "api" (and "auto" answers that are JSON)
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,12 @@ def _parse_site(c: ConfigChecker, idx: int, data: Any, defaults: Mapping[str, An
         max_pages = c.typed(swhere, src, "max_pages", int)
         if max_pages is not None and not 1 <= max_pages <= 10_000:
             c.error(swhere, "max_pages", "must be between 1 and 10000")
-        sources.append(Source(kind=kind, url=url, max_pages=max_pages or DEFAULT_MAX_PAGES))
+        api = None
+        if kind in ("api", "auto"):
+            api = api_lists.check_config(src, lambda key, msg, w=swhere: c.error(w, key, msg))
+        for key in sorted(set(src) & api_lists.API_KEYS if kind not in ("api", "auto") else ()):
+            c.error(swhere, key, 'only for kind = "api"')
+        sources.append(Source(kind=kind, url=url, max_pages=max_pages or DEFAULT_MAX_PAGES, api=api))
     aliases = c.typed(where, merged, "aliases", list) or []
     for a in aliases:
         if not isinstance(a, str) or "/" in a or not a:

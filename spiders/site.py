@@ -21,10 +21,11 @@ from twisted.python.failure import Failure
 from crawler import discovery
 from crawler.dedup import canonicalize_url
 from crawler.extract import decode_html, extract_article
-from crawler.items import article_item
+from crawler.items import ARTICLE_KEYS, article_item
 from crawler.middlewares import ChallengeBlocked, OffsiteRequest
 from crawler.runstate import RunState, get_run_state
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
+from spiders.api_list import ApiListMixin, apply_seed, first_url
 from storage.db import StorageError
 from storage.store_time import iso_utc
 
@@ -91,7 +92,7 @@ def _joined(value: Any) -> str | None:
     return value
 
 
-class SiteSpider(scrapy.Spider):
+class SiteSpider(ApiListMixin, scrapy.Spider):
     """Crawls one configured site (or ad-hoc URLs) and yields only articles not stored yet."""
 
     name = "site"
@@ -194,7 +195,7 @@ class SiteSpider(scrapy.Spider):
                 if known.get("last_modified"):
                     headers["If-Modified-Since"] = known["last_modified"]
             yield scrapy.Request(
-                source.url,
+                first_url(source),
                 callback=self.parse_source,
                 errback=self.source_failed,
                 headers=headers,
@@ -227,6 +228,8 @@ class SiteSpider(scrapy.Spider):
             yield from self._feed(response, source)
         elif kind == "sitemap":
             yield from self._sitemap(response, source)
+        elif kind == "api":
+            yield from self._api(response, source, 0)
         else:
             yield from self._listing(response, source, 0)
 
@@ -445,7 +448,7 @@ class SiteSpider(scrapy.Spider):
                         logger.error("%s", exc)
                         self.crawler.stats.set_value("newsmon/storage_error", str(exc))
         data = art.to_dict()
-        yield article_item(
+        fields = dict(
             url=response.url,
             original_url=response.url,
             site=self.site.name,
@@ -467,6 +470,9 @@ class SiteSpider(scrapy.Spider):
             http_last_modified=_header(response, "Last-Modified"),
             fetched_at=iso_utc(),
         )
+        seed = {k: v for k, v in (response.meta.get("seed") or {}).items() if k in ARTICLE_KEYS}
+        apply_seed(fields, seed, fields["provenance"])
+        yield article_item(**fields)
 
     # -- failures ---------------------------------------------------------------------------------
     def source_failed(self, failure: Failure) -> None:
