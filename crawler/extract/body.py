@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from . import selectors as S
-from .tree import HtmlElement, Line, Stats, contains, render_lines, squash
+from .tree import HtmlElement, Line, Stats, contains, demote, forgive, render_lines, squash
 
 logger = logging.getLogger(__name__)
 
@@ -121,11 +121,80 @@ def content_matches(st: Stats) -> dict[int, list[HtmlElement]]:
     return out
 
 
-def choose_body(root: HtmlElement, st: Stats) -> BodyChoice | None:
-    """Known container when it qualifies, else the density winner."""
-    winner = density_winner(root, st)
+def choose_body(root: HtmlElement, st: Stats, headline: HtmlElement | None = None) -> BodyChoice | None:
+    """Known container when it qualifies, else the density winner, re-anchored on the headline."""
+    if headline is not None:
+        forgive(st, headline)
+        demote_entries(st, headline)
+    winner = anchored(st, density_winner(root, st), headline)
     known = known_container(root, st, winner)
     return known or winner
+
+
+def demote_entries(st: Stats, headline: HtmlElement | None) -> None:
+    """Lists of entries that the article's text comes before are chrome, however much prose they hold.
+
+    Small entry lists are chrome already (tree.compute_stats); a large one (a blog sidebar, a comment
+    thread longer than the story) is chrome when the first sentences after the headline lie outside it.
+    A thread that follows its headline directly (a forum page) is the page's text and stays.
+    """
+    if headline is None or not st.entries:
+        return
+    h_end = st.last_desc.get(headline, st.order[headline])
+    first = next(
+        (el for el, o in st.order.items() if o > h_end and st.own_ends.get(el) and st.good.get(el, 0) > 0),
+        None,
+    )
+    if first is None:
+        return
+    for lst in st.entries:
+        if lst in st.chrome or any(a in st.chrome for a in lst.iterancestors()):
+            continue
+        if st.order[lst] > h_end and st.order[first] < st.order[lst]:
+            demote(st, lst)
+
+
+def anchored(st: Stats, winner: BodyChoice | None, headline: HtmlElement | None) -> BodyChoice | None:
+    """The article follows its headline: a winner wholly below the headline with a real article block
+    between them (a disclaimer, a 指导单位/ICP footer, a comment list beat a short story), or wholly above it
+    (a notice), gives way to the best block after the headline that does not overlap it.
+
+    The block must carry sentences (a date/来源 line does not) and a fair share of the winner's prose; and
+    when the two join without chrome between them (their common container scores as well as the winner),
+    they are one text (a lead or summary above the story), and the winner stays.
+    """
+    if winner is None or headline is None:
+        return winner
+    w = winner.node
+    if contains(st, w, headline) or contains(st, headline, w):
+        return winner
+    h_end = st.last_desc.get(headline, st.order[headline])
+    w_start, w_end = st.order[w], st.last_desc.get(w, st.order[w])
+    if w_start > h_end:
+        where, limit = "below", w_start
+    elif w_end < st.order[headline]:
+        where, limit = "above", None
+    else:
+        return winner
+    need = max(S.ANCHOR_MIN_PROSE, S.ANCHOR_MIN_SHARE * winner.score)
+    best: HtmlElement | None = None
+    best_score = 0.0
+    for el, order in st.order.items():
+        if order <= h_end or (limit is not None and st.last_desc.get(el, order) >= limit):
+            continue
+        if el.tag.lower() not in S.BLOCK_TAGS or el in st.chrome or not st.ends.get(el):
+            continue
+        if where == "above" and contains(st, el, w):
+            continue
+        sc = _score(st, el, S.CHROME_PENALTY)
+        if sc >= need and sc > best_score:
+            best, best_score = el, sc
+    if best is None:
+        return winner
+    common = next((a for a in best.iterancestors() if contains(st, a, w)), None)
+    if common is not None and _score(st, common, S.CHROME_PENALTY) >= winner.score * S.EXPAND_KEEP:
+        return winner
+    return BodyChoice(best, f"text-density:after-headline({where})", best_score)
 
 
 def inner_chrome(node: HtmlElement, st: Stats) -> set[HtmlElement]:

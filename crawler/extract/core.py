@@ -19,7 +19,7 @@ from .model import Article, ExtractionError
 from .overrides import Overrides, apply_drop, parse_overrides, select
 from .people import choose_author, choose_source, is_byline_line
 from .render import body_html
-from .titles import choose_title, clean_title_tag, site_from_title
+from .titles import choose_title, clean_title_tag, headline_element, site_from_title
 from .tree import (
     HtmlElement,
     Line,
@@ -121,7 +121,8 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
     apply_drop(root, ov, art.warnings)
     st = compute_stats(root)
 
-    body_nodes, body_method = _body_nodes(root, st, ov, art.warnings)
+    headline = headline_element(pm, root, st)
+    body_nodes, body_method = _body_nodes(root, st, ov, art.warnings, headline)
     main = body_nodes[0] if body_nodes else None
     lines: list[Line] = []
     html_parts: list[str] = []
@@ -191,7 +192,7 @@ def _attachment_region(main: HtmlElement) -> HtmlElement:
 
 
 def _body_nodes(
-    root: HtmlElement, st: Stats, ov: Overrides, warnings: list[str]
+    root: HtmlElement, st: Stats, ov: Overrides, warnings: list[str], headline: HtmlElement | None
 ) -> tuple[list[HtmlElement], str]:
     sel = ov.fields.get("body")
     if sel:
@@ -200,7 +201,7 @@ def _body_nodes(
         found = [el for el in found if not any(a in found for a in el.iterancestors())]
         if found:
             return found, "override:" + sel
-    choice = choose_body(root, st)
+    choice = choose_body(root, st, headline)
     if choice is None:
         return [], ""
     return [choice.node], choice.method

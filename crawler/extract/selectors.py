@@ -150,6 +150,10 @@ PROSE_MIN_CHARS = 20
 LINK_DENSITY_MAX = 0.5
 SENTENCE_PUNCT = frozenset("，。！？；：、,.!?;:”“（）")
 SENTENCE_END = frozenset("。！？…”」』.!?")
+# A block after the headline replaces a winner that does not touch the headline when it has this much
+# prose (characters, and share of the winner's score).
+ANCHOR_MIN_PROSE = 30
+ANCHOR_MIN_SHARE = 1 / 3
 # The density winner grows into its parent while the parent keeps this share of its score and adds prose.
 EXPAND_KEEP = 0.97
 

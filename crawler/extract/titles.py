@@ -127,3 +127,31 @@ def names_a_site(text: str, site: str | None) -> bool:
     if site and flat == "".join(site.split()):
         return True
     return bool(_SITE_NAME_RE.search(flat)) and bool(_PLAIN_NAME_RE.fullmatch(flat))
+
+
+def headline_element(pm: PageMeta, root: HtmlElement, st: Stats) -> HtmlElement | None:
+    """The heading that names the article (it agrees with ArticleTitle, og:title or <title>), before the
+    body is chosen: the body follows its headline, so it anchors the block choice. An <h1> first."""
+    site = pm.tags.get("sitename") or pm.tags.get("og:site_name")
+    refs = [
+        "".join(r.split())
+        for r in (
+            (first_tag(pm, ("articletitle",)) or ("", ""))[1],
+            (first_tag(pm, ("og:title", "twitter:title")) or ("", ""))[1],
+            clean_title_tag(pm.title_tag, site) or "",
+        )
+        if r
+    ]
+    refs = [r for r in refs if len(r) >= MIN_TITLE_CHARS and not names_a_site(r, site)]
+    if not refs:
+        return None
+    agreeing = []
+    for el, text in heading_candidates(root, st, None):
+        flat = "".join(text.split())
+        if S.TAIL_MARKER_RE.match(flat):
+            continue
+        # the heading is the headline, or holds it: not a short word that happens to occur in it
+        if any(r in flat or (flat in r and len(flat) * 2 >= len(r)) for r in refs):
+            agreeing.append(el)
+    h1 = [el for el in agreeing if el.tag.lower() == "h1"]
+    return (h1 or agreeing or [None])[0]

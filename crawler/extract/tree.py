@@ -13,6 +13,7 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from . import selectors as S
+from .entries import is_entry_list
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,11 @@ class Stats:
     chrome: set[HtmlElement] = field(default_factory=set)  # chrome subtrees (by tag or class)
     hidden: set[HtmlElement] = field(default_factory=set)
     last_desc: dict[HtmlElement, int] = field(default_factory=dict)  # order of the last descendant
+    own_ends: dict[HtmlElement, int] = field(default_factory=dict)  # sentence ends (。！？) outside links
+    ends: dict[HtmlElement, int] = field(
+        default_factory=dict
+    )  # sentence ends in the subtree, chrome excluded
+    entries: list[HtmlElement] = field(default_factory=list)  # lists of entries not made chrome by size alone
 
 
 def _count(text: str) -> tuple[int, int]:
@@ -99,6 +105,7 @@ def _count(text: str) -> tuple[int, int]:
 
 
 _DROP_PUNCT = {ord(ch): None for ch in S.SENTENCE_PUNCT}
+_DROP_ENDS = {ord(ch): None for ch in "。！？!?"}
 
 
 def _block_value(chars: int, link: int, punct: int, ends_sentence: bool) -> tuple[float, float, bool]:
@@ -128,6 +135,10 @@ def _add_text(st: Stats, block: HtmlElement, text: str, link: bool) -> None:
         st.own_link[block] = st.own_link.get(block, 0) + n
     else:
         st.own_punct[block] = st.own_punct.get(block, 0) + p
+        if p:
+            e = len(text) - len(text.translate(_DROP_ENDS))
+            if e:
+                st.own_ends[block] = st.own_ends.get(block, 0) + e
         st.own_last[block] = text.rstrip()[-1]
 
 
@@ -158,6 +169,7 @@ def compute_stats(root: HtmlElement) -> Stats:
     good: dict[HtmlElement, float] = {}
     bad: dict[HtmlElement, float] = {}
     last: dict[HtmlElement, int] = {}
+    ends: dict[HtmlElement, int] = {}
     for el in reversed(nodes):
         g, b, nav = _block_value(
             st.own_chars.get(el, 0),
@@ -170,11 +182,14 @@ def compute_stats(root: HtmlElement) -> Stats:
         g += good.get(el, 0.0)
         b += bad.get(el, 0.0)
         good[el], bad[el] = g, b
+        e = ends.get(el, 0) + (st.own_ends.get(el, 0) if g > 0 else 0)
+        ends[el] = e
         last.setdefault(el, st.order[el])
         parent = el.getparent()
         if parent is not None:
             good[parent] = good.get(parent, 0.0) + g
             bad[parent] = bad.get(parent, 0.0) + b
+            ends[parent] = ends.get(parent, 0) + e
             if last.get(parent, -1) < last[el]:
                 last[parent] = last[el]
     total_good = good.get(root, 0.0) or 1.0
@@ -184,6 +199,8 @@ def compute_stats(root: HtmlElement) -> Stats:
         is_chrome = tag in S.CHROME_TAGS or bool(S.CHROME_CLASS_RE.search(class_id(el))) or el in st.hidden
         if is_chrome and good[el] < 0.3 * total_good and not any(a in st.chrome for a in _ancestors(el)):
             st.chrome.add(el)
+        elif good[el] > 0 and tag not in ("body", "html") and is_entry_list(el):
+            st.entries.append(el)
     for el in info_hits:
         # The nearest table-like container of the label, when it is small.
         table = next((a for a in _ancestors(el) if a.tag.lower() in S.GOV_INFO_TABLE_TAGS), None)
@@ -192,15 +209,36 @@ def compute_stats(root: HtmlElement) -> Stats:
         if good[table] < 0.5 * total_good and not any(a in st.chrome for a in _ancestors(table)):
             st.chrome.add(table)
     shift: dict[HtmlElement, float] = {}
+    shift_ends: dict[HtmlElement, int] = {}
     for el in st.chrome:
         for a in _ancestors(el):
             shift[a] = shift.get(a, 0.0) + good[el]
+            shift_ends[a] = shift_ends.get(a, 0) + ends[el]
         shift[el] = good[el]
+        shift_ends[el] = ends[el]
     for el, g in shift.items():
         good[el] -= g
         bad[el] += g
-    st.good, st.bad, st.last_desc = good, bad, last
+        ends[el] -= shift_ends[el]
+    st.good, st.bad, st.last_desc, st.ends = good, bad, last, ends
     return st
+
+
+def demote(st: Stats, el: HtmlElement) -> None:
+    """Make el chrome after the statistics are built: its prose no longer counts for it or its containers
+    (neutral, not penalty: a story's container is not punished for the list it also holds)."""
+    g, e = st.good.get(el, 0.0), st.ends.get(el, 0)
+    for a in (el, *_ancestors(el)):
+        st.good[a] -= g
+        st.ends[a] = st.ends.get(a, 0) - e
+    st.chrome.add(el)
+
+
+def forgive(st: Stats, el: HtmlElement) -> None:
+    """Take el's penalty text off its containers (the headline belongs to the article it heads)."""
+    b = st.bad.get(el, 0.0)
+    for a in (el, *_ancestors(el)):
+        st.bad[a] -= b
 
 
 def _ancestors(el: HtmlElement) -> Iterator[HtmlElement]:
