@@ -45,7 +45,11 @@ def _page(urls: list[str]) -> bytes:
         text = PARA[3:-4]
         parts.append(f'<p>第{i}段{text}<a href="{u}">链接{i}</a>{text} <a href="{u}#x.pdf">附件{i}.pdf</a>'
                      f'<img src="{u}" alt="图{i}"><img data-src="{u}" src="{u}"></p>')  # fmt: skip
-    body = PARA * 6 + "".join(parts) + f'<p>{PARA[3:-4]}<a href="/files/ok.pdf">正常附件.pdf</a><img src="/img/ok.jpg"></p>'
+    body = (
+        PARA * 6
+        + "".join(parts)
+        + f'<p>{PARA[3:-4]}<a href="/files/ok.pdf">正常附件.pdf</a><img src="/img/ok.jpg"></p>'
+    )
     return (
         '<html><head><meta charset="utf-8"><title>测试文章_政府</title></head><body><h1>测试文章</h1>'
         f'<div class="TRS_Editor">{body}</div></body></html>'
