@@ -5,7 +5,7 @@ name = "东北振兴"
 all = ["振兴", "东北"]          # every word must occur (title or body)
 any = ["政策", "规划"]          # at least one of these, when given
 none = ["招聘"]                 # none of these
-regex = "第[一二三四五]届"       # optional Python regex on title + body
+regex = "第[一二三四五]届"       # optional RE2 regex on title + body (no back-references)
 sites = ["jilin-gov"]           # only copies on these sites …
 regions = ["吉林省"]            # … or on sites whose region starts with one of these
 notify = ["json://127.0.0.1:8080/hook"]   # Apprise URLs
@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler.sites import ConfigChecker, ConfigError, parse_duration, parse_sites, read_toml
+from crawler.sites import ConfigChecker, ConfigError, Site, parse_duration, parse_sites, read_toml
 from storage.watches import Watch, compile_term
 
 WATCH_KEYS = {"name", "all", "any", "none", "regex", "sites", "regions", "notify", "digest", "max_age",
@@ -33,11 +33,6 @@ TERM_CHARS_MAX = 100
 REGEX_CHARS_MAX = 300
 NAME_CHARS_MAX = 64
 _NAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\]")
-# A quantified group that itself contains a quantifier, like (a+)+ or (\w*)*: the classic catastrophic
-# backtracking shape. Python's re has no timeout, so such patterns are refused up front.
-_NESTED_QUANTIFIER = re.compile(
-    r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,\d*\})(?:[^()\\]|\\.)*\)\s*(?:[+*]|\{\d*,\d*\})"
-)
 
 
 def _words(p: ConfigChecker, where: str, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -63,17 +58,14 @@ def _words(p: ConfigChecker, where: str, data: Mapping[str, Any], key: str) -> t
 
 
 def check_regex(pattern: Any) -> str:
-    """Return the pattern if it is a short, compilable regex without nested quantifiers; else ValueError."""
+    """Return the pattern if it is short and RE2 (linear time) can run it; else ValueError saying why."""
+    from storage.watch_match import compile_regex
+
     if not isinstance(pattern, str) or not pattern:
         raise ValueError("expected a non-empty regular expression string")
     if len(pattern) > REGEX_CHARS_MAX:
         raise ValueError(f"longer than {REGEX_CHARS_MAX} characters")
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from exc
-    if _NESTED_QUANTIFIER.search(pattern):
-        raise ValueError("nested quantifiers like (a+)+ can take exponential time; simplify the pattern")
+    compile_regex(pattern)
     return pattern
 
 
@@ -172,6 +164,14 @@ def load_watches(path: str | Path) -> list[Watch]:
     data = read_toml(p)
     names = {s.name for s in parse_sites(data, str(p))} if data.get("site") else None
     return parse_watches(data, str(p), names)
+
+
+def load_config(path: str | Path) -> tuple[list[Site], list[Watch]]:
+    """Sites and watches of one file, both validated: every command that reads the file refuses it alike."""
+    p = Path(path)
+    data = read_toml(p)
+    sites = parse_sites(data, str(p))
+    return sites, parse_watches(data, str(p), {s.name for s in sites})
 
 
 def watch_from_options(name: str, **options: Any) -> Watch:

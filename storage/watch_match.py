@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+import re2
 
 from storage import search
 
 logger = logging.getLogger(__name__)
 
 REGEX_TEXT_MAX = 20_000  # characters of title + body a regex sees (bounds its worst case)
+# Watch regexes run on RE2 (linear in the text, no backtracking): with the text capped above and the compiled
+# program capped here, one evaluation is bounded (a 600-instruction program on 20,000 characters: ~0.1 s).
+REGEX_PROGRAM_MAX = 600
+REGEX_MEMORY = 8 << 20  # bytes RE2 may use for one pattern's automata
+REGEX_BUDGET_SECONDS = 2.0  # regex time one watch may spend in one Matcher; past it the watch is switched off
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -77,6 +85,27 @@ def text_tokens(text: str | None) -> list[str]:
     return _TOKEN.findall((search.index_tokens(text) or "").lower())
 
 
+def compile_regex(pattern: str) -> Any:
+    """The pattern compiled by RE2; ValueError (saying why) for what RE2 cannot run or a too-large program."""
+    opts = re2.Options()
+    opts.max_mem = REGEX_MEMORY
+    opts.log_errors = False
+    try:
+        compiled = re2.compile(pattern, opts)
+    except re2.error as exc:
+        why = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValueError(
+            f"not a valid regular expression for RE2 ({why}); back-references and look-arounds are not "
+            "supported (watch regexes run in linear time)"
+        ) from exc
+    if compiled.programsize > REGEX_PROGRAM_MAX:
+        raise ValueError(
+            f"too complex: compiles to {compiled.programsize} instructions (at most {REGEX_PROGRAM_MAX}); "
+            "use fewer or smaller repetitions"
+        )
+    return compiled
+
+
 class Term(NamedTuple):
     """A watch word compiled to the token sequence it must match."""
 
@@ -126,7 +155,7 @@ class _Compiled(NamedTuple):
     all_of: tuple[Term, ...]
     any_of: tuple[Term, ...]
     none_of: tuple[Term, ...]
-    regex: re.Pattern[str] | None
+    regex: Any  # an RE2 pattern, or None
 
 
 class Matcher:
@@ -136,6 +165,7 @@ class Matcher:
         self.compiled: list[_Compiled] = []
         self._index: dict[str, list[int]] = {}
         self._always: list[int] = []
+        self._regex_seconds: dict[int, float] = {}
         for w in watches:
             self._add(w)
 
@@ -143,8 +173,14 @@ class Matcher:
         def terms(words: Sequence[str]) -> tuple[Term, ...]:
             return tuple(t for t in (compile_term(x) for x in words) if t is not None)
 
-        c = _Compiled(w, terms(w.all_of), terms(w.any_of), terms(w.none_of),
-                      re.compile(w.regex) if w.regex else None)  # fmt: skip
+        regex = None
+        if w.regex:
+            try:
+                regex = compile_regex(w.regex)
+            except ValueError as exc:  # stored by an older version, or edited in the database
+                logger.warning("watch %r: regex refused, watch ignored: %s", w.name, exc)
+                return
+        c = _Compiled(w, terms(w.all_of), terms(w.any_of), terms(w.none_of), regex)
         if not (c.all_of or c.any_of or c.regex):
             logger.warning("watch %r has nothing to match; ignored", w.name)
             return
@@ -174,13 +210,13 @@ class Matcher:
             cands.update(self._index[tok])
         out = []
         for i in sorted(cands):
-            found = self._check(self.compiled[i], doc, site, region)
+            found = self._check(i, doc, site, region)
             if found is not None:
                 out.append((self.compiled[i].watch, found))
         return out
 
-    @staticmethod
-    def _check(c: _Compiled, doc: _Doc, site: str | None, region: str | None) -> list[str] | None:
+    def _check(self, i: int, doc: _Doc, site: str | None, region: str | None) -> list[str] | None:
+        c = self.compiled[i]
         w = c.watch
         if w.sites and site not in w.sites:
             return None
@@ -195,7 +231,16 @@ class Matcher:
             return None
         found = [t.text for t in c.all_of] + anys
         if c.regex is not None:
+            spent = self._regex_seconds.get(i, 0.0)
+            if spent > REGEX_BUDGET_SECONDS:
+                return None  # switched off for the rest of this evaluation (warned once, below)
+            t0 = time.monotonic()
             m = c.regex.search(doc.raw[:REGEX_TEXT_MAX])
+            spent += time.monotonic() - t0
+            self._regex_seconds[i] = spent
+            if spent > REGEX_BUDGET_SECONDS:
+                logger.warning("watch %r: its regex used %.1f s; skipped for the rest of this evaluation",
+                               w.name, spent)  # fmt: skip
             if m is None:
                 return None
             found.append(m.group(0)[:40])

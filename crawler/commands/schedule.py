@@ -15,6 +15,7 @@ import click
 
 from crawler.commands.common import db_option, friendly_errors, settings_option, sites_option
 from crawler.sites import Site, load_sites, parse_duration, select_sites, site_from_json
+from crawler.watchconfig import load_config
 from storage.store import BAD_STATUSES, RUN_STATUSES, Store
 
 HEALTH_HISTORY = 200  # runs read per site for `health`
@@ -137,7 +138,7 @@ def schedule(
     from crawler.runner import ScrapyRunner
     from scheduler import Scheduler, SchedulerBusy, scheduler_lock
 
-    configured = load_sites(sites_path)
+    configured, _watches = load_config(sites_path)  # a broken [[watch]] stops here too
     chosen = select_sites(configured, list(names), sites_path) if names else configured
     chosen = [s for s in chosen if s.enabled]
     if not chosen:

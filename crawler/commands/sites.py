@@ -11,6 +11,7 @@ import click
 from crawler.commands.common import friendly_errors, sites_option
 from crawler.runner import CrawlJob, run_crawls
 from crawler.sites import Site, load_sites, select_sites
+from crawler.watchconfig import load_config
 from storage.db import open_db
 
 FILL_FIELDS = ("title", "published_at", "source", "author", "column_name", "body_text")
@@ -30,7 +31,7 @@ def sites(ctx: click.Context, sites_path: str, as_json: bool) -> None:
     ctx.obj["sites_path"] = sites_path
     if ctx.invoked_subcommand is not None:
         return
-    configured = load_sites(sites_path)
+    configured, _watches = load_config(sites_path)  # a broken [[watch]] stops here too
     if as_json:
         click.echo(json.dumps([_site_dict(s) for s in configured], ensure_ascii=False, indent=2))
         return
