@@ -52,12 +52,21 @@ ARTICLE_COLUMNS = {
     "original_url": _zh_en("原始网址", "URL as linked"),
     "title": _zh_en("标题", "title"),
     "published_at": _zh_en("发布时间", "publish time (ISO 8601, site's offset)"),
-    "source": _zh_en("来源", "source named on the page (来源/ContentSource)"),
+    "source": _zh_en(
+        "来源",
+        "source named on the page (来源/ContentSource); on an official document that names none, its issuer",
+    ),
     "author": _zh_en("作者", "author"),
     "column_name": _zh_en("栏目", "news column"),
     "site_name": _zh_en("网站名称", "site name from the page"),
     "keywords": _zh_en("关键词", "keywords"),
     "description": _zh_en("摘要", "description"),
+    "doc_number": _zh_en("发文字号", "document number of an official document (国发〔2019〕5号)"),
+    "index_number": _zh_en("索引号", "index number in the government information catalogue"),
+    "issuer": _zh_en("发文机关", "issuing body of an official document (发文机关/发布机构)"),
+    "written_at": _zh_en("成文日期", "date the document was written (ISO date)"),
+    "subject": _zh_en("主题分类", "subject classification or subject words"),
+    "validity": _zh_en("有效性", "validity as printed (有效, 失效, 废止 …)"),
     "body_text": _zh_en("正文", "body text; NULL on exact copies (see duplicate_of)"),
     "body_html": _zh_en("正文 HTML", "body HTML"),
     "images": _zh_en("图片", "images (JSON)"),
@@ -158,6 +167,16 @@ WHERE last.status IS NULL OR last.status != 'ok' OR coalesce(fails.n, 0) > 0
    OR ok.last_ok IS NULL OR ok.last_ok < {_RECENT}
 ORDER BY failures_last_day DESC, s.name""",
     },
+    "documents": {
+        "title": _zh_en("政府文件", "Official documents"),
+        "description": "有发文字号或索引号的文章，可按发文机关筛选 · Articles carrying a document number or "
+        "index number; filter by issuing body (empty = all).",
+        "sql": "SELECT a.id, a.doc_number, a.title, a.issuer, a.written_at, a.published_at, a.index_number, "
+        "a.subject, a.validity, a.site, a.url FROM articles a "
+        "WHERE (a.doc_number IS NOT NULL OR a.index_number IS NOT NULL) "
+        "AND (coalesce(:issuer, '') = '' OR a.issuer = :issuer) "
+        "ORDER BY coalesce(a.written_at, a.published_at) DESC, a.id DESC LIMIT 500",
+    },
     "search": {
         "title": _zh_en("全文检索", "Full-text search"),
         "description": "标题与正文检索，两个字的词也可（如 长春、振兴）；空格分隔的词须全部出现 · Title and body "
@@ -171,7 +190,7 @@ ORDER BY failures_last_day DESC, s.name""",
 
 def build_metadata(database: str = "news") -> dict[str, Any]:
     """The metadata dict for `datasette --metadata` (database name = file stem)."""
-    facets_articles = ["site", "source", "column_name", {"date": "published_at"}]
+    facets_articles = ["site", "source", "issuer", "column_name", {"date": "published_at"}]
     tables: dict[str, Any] = {
         "story_list": {
             "title": _zh_en("事件（每个事件一行）", "Stories, one row each"),

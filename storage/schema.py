@@ -221,3 +221,18 @@ def m007_fulltext_queue(db: sqlite_utils.Database) -> None:
     from storage import search
 
     search.use_queue(db)
+
+
+# The 政府信息公开 record of an official document (crawler/extract/govdoc.py); written_at is an ISO date.
+GOVDOC_COLUMNS = ("doc_number", "index_number", "issuer", "written_at", "subject", "validity")
+
+
+@MIGRATIONS()
+def m008_govdoc_fields(db: sqlite_utils.Database) -> None:
+    """Document metadata of government pages: 发文字号, 索引号, 发文机关, 成文日期, 主题分类, 有效性."""
+    existing = set(db.table("articles").columns_dict)
+    for column in GOVDOC_COLUMNS:
+        if column not in existing:
+            db.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
+    db.table("articles").create_index(["issuer"], if_not_exists=True)
+    db.table("articles").create_index(["doc_number"], if_not_exists=True)

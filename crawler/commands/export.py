@@ -40,6 +40,12 @@ FIELDS: dict[str, str] = {
     "author": "a.author",
     "column_name": "a.column_name",
     "title": "a.title",
+    "doc_number": "a.doc_number",
+    "index_number": "a.index_number",
+    "issuer": "a.issuer",
+    "written_at": "a.written_at",
+    "subject": "a.subject",
+    "validity": "a.validity",
     "url": "a.url",
     "copies": "coalesce(st.size, 1)",
     "first_site": "coalesce(st.first_site, a.site)",
@@ -53,12 +59,12 @@ FIELDS: dict[str, str] = {
 }
 STORY_FIELDS = (
     "story_id", "article_id", "published_at", "site", "site_title", "region", "level", "source", "column_name",
-    "title", "url", "copies", "copy_sites", "claimed_origin", "body_text",
+    "title", "url", "copies", "copy_sites", "claimed_origin", "doc_number", "issuer", "body_text",
 )  # fmt: skip
 COPY_FIELDS = (
     "article_id", "story_id", "role", "published_at", "site", "site_title", "region", "level", "source",
     "author", "column_name", "title", "url", "first_site", "first_published_at", "copies", "duplicate_of",
-    "body_text",
+    "doc_number", "index_number", "issuer", "written_at", "subject", "validity", "body_text",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -12,6 +12,7 @@ from . import selectors as S
 from .body import body_lines, choose_body, inner_chrome, is_furniture
 from .dates import SHANGHAI, parse_date, plausible, url_date
 from .encoding import decode_html
+from .govdoc import fill_fields, fill_title, read_govdoc
 from .labels import ANY_DATE, LABELLED, WRITTEN, Region, line_dates, split_regions
 from .media import attachments, images
 from .meta import PageMeta, first_tag, jsonld_text, meta_provenance, read_meta
@@ -117,6 +118,7 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
     if n_elements > S.MAX_ELEMENTS:
         return _not_article(art, "too-complex")
     pm = read_meta(root)
+    gov = read_govdoc(root, pm, text)
     strip_junk(root)
     apply_drop(root, ov, art.warnings)
     st = compute_stats(root)
@@ -133,6 +135,7 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
         lines.extend(body_lines(node, st))
     _fill_meta_fields(art, pm, root, st, main)
     _fill_title(art, pm, root, st, main, ov, lines[0].order if lines else None)
+    fill_title(art, gov)
     for node in body_nodes:
         html_parts.append(body_html(node, st, art.url, skip | _title_headings(node, art.title)))
 
@@ -153,6 +156,7 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
     region = split_regions(outside, lines, st, main)
     _fill_date(art, pm, region, ov, root, now)
     _fill_people(art, pm, region, lines, ov, root)
+    fill_fields(art, gov)
 
     body = _trim_edges([ln.text for ln in lines], art.title)
     art.body_text = "\n".join(body)

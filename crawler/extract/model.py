@@ -28,6 +28,13 @@ class Article:
     body_html: str = ""
     images: list[dict[str, str]] = field(default_factory=list)
     attachments: list[dict[str, str]] = field(default_factory=list)
+    # The 政府信息公开 record of an official document (govdoc.py); written_at is an ISO date.
+    doc_number: str | None = None
+    index_number: str | None = None
+    issuer: str | None = None
+    written_at: str | None = None
+    subject: str | None = None
+    validity: str | None = None
     provenance: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None
     is_article: bool = False
@@ -50,6 +57,12 @@ class Article:
             "body_html": self.body_html,
             "images": [dict(i) for i in self.images],
             "attachments": [dict(a) for a in self.attachments],
+            "doc_number": self.doc_number,
+            "index_number": self.index_number,
+            "issuer": self.issuer,
+            "written_at": self.written_at,
+            "subject": self.subject,
+            "validity": self.validity,
             "provenance": dict(self.provenance),
             "encoding": self.encoding,
             "is_article": self.is_article,
