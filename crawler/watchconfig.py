@@ -211,7 +211,7 @@ def run_watches(db: sqlite_utils.Database, config_path: str | Path | None = None
 
 def describe(watch: Watch) -> Sequence[str]:
     """Human-readable lines describing a watch (for `newsmon watch list`)."""
-    from storage.watch_notify import target_label
+    from storage.watch_targets import target_label
 
     def dur(seconds: int) -> str:
         for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):

@@ -1,44 +1,16 @@
 """Datasette metadata for a newsmon database: descriptions (中文 / English), facets, sort orders, canned queries.
 
 Metadata stays descriptive; server settings live in crawler/commands/serve.py and search behaviour in the
-plugin (storage/datasette_plugin.py). Two views give the browsing defaults of DESIGN.md §4: ``story_list``
-(one row per story, with its first publisher) and ``article_list`` (every copy, with the site's region and
-level, for facets); they are created by the ``m003_fulltext`` migration.
+plugin (storage/datasette_plugin.py). The browsing views it describes
+(``story_list``, ``article_list``) are schema: storage/views.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlite_utils
-
 from storage.search import FTS_TABLE, QUERY_FUNCTION
-
-VIEWS = {
-    "story_list": """
-        SELECT st.id, st.title, st.first_published_at, substr(st.first_published_at, 1, 10) AS day,
-               st.first_site, si.title AS first_site_title, si.region, si.level, st.claimed_origin,
-               st.size AS copies, a.source, a.column_name, a.url, st.first_article_id, st.updated_at
-        FROM stories st
-        LEFT JOIN articles a ON a.id = st.first_article_id
-        LEFT JOIN sites si ON si.name = st.first_site
-        ORDER BY st.first_published_at DESC, st.id DESC""",
-    "article_list": """
-        SELECT a.id, a.title, a.published_at, substr(a.published_at, 1, 10) AS day, a.site,
-               si.title AS site_title, si.region, si.level, a.source, a.column_name, a.author, a.story_id,
-               CASE WHEN st.first_article_id = a.id THEN 'first' ELSE 'copy' END AS role,
-               a.duplicate_of, a.url, a.fetched_at
-        FROM articles a
-        LEFT JOIN sites si ON si.name = a.site
-        LEFT JOIN stories st ON st.id = a.story_id
-        ORDER BY a.published_at DESC, a.id DESC""",
-}
-
-
-def create_views(db: sqlite_utils.Database) -> None:
-    """Create the browsing views (idempotent)."""
-    for name, sql in VIEWS.items():
-        db.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {sql}")
+from storage.watches import CANNED_QUERIES as WATCH_QUERIES
 
 
 def _zh_en(zh: str, en: str) -> str:
@@ -263,8 +235,6 @@ def build_metadata(database: str = "news") -> dict[str, Any]:
         tables[name] = {"hidden": True}
     for name in PRIVATE:
         tables[name] = {"hidden": True, "allow": False}
-    from storage.watches import CANNED_QUERIES as WATCH_QUERIES
-
     return {
         "title": "newsmon · 政务新闻监测",
         "description": "中国政府网站新闻监测：事件、首发与转载、抓取健康 · Chinese government news: stories, "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from storage import search, views
+
 MIGRATIONS = Migrations("newsmon")
 
 
@@ -158,10 +160,8 @@ def m002_dedup_index(db: sqlite_utils.Database) -> None:
 @MIGRATIONS()
 def m003_fulltext(db: sqlite_utils.Database) -> None:
     """Chinese full-text index over title and body (storage/search.py) and the browsing views."""
-    from storage import datasette_meta, search
-
     search.create(db)
-    datasette_meta.create_views(db)
+    views.create_views(db)
 
 
 @MIGRATIONS()
@@ -218,8 +218,6 @@ def m006_source_complete(db: sqlite_utils.Database) -> None:
 @MIGRATIONS()
 def m007_fulltext_queue(db: sqlite_utils.Database) -> None:
     """Full-text index written per transaction from a queue of new rows, not per row (issue #18)."""
-    from storage import search
-
     search.use_queue(db)
 
 

@@ -15,7 +15,7 @@ that must all occur (AND).
 The FTS table is contentless (the text lives once, in ``articles``) with ``rowid = articles.id``; only
 originals are indexed (exact copies have ``body_text`` NULL and share the first copy's body). Triggers on
 ``articles`` call the SQL function ``newsmon_fts_tokens_v1``, registered on every connection by
-``storage.db.connect()``; a writer without it fails loudly instead of letting the index drift. The function
+``storage.db.connect()`` (``setup_connection``); a writer without it fails loudly instead of letting the index drift. The function
 name carries a version: a contentless FTS5 delete must be given exactly the tokens that were indexed, so a
 change to the tokenization needs a new name, new triggers and ``rebuild()`` in a migration.
 
@@ -23,7 +23,7 @@ Bulk indexing (issue #18): FTS5 flushes its pending terms into a new segment at 
 savepoint, so indexing one row per trigger-fired statement wrote one segment per article and merges
 capped ingestion at ~1,000 rows/s. Instead the insert trigger only queues the new row's id in
 ``articles_fts_queue``; ``flush()`` indexes the whole queue with one INSERT … SELECT (one segment per
-batch) and is run by ``storage.db.write_transaction`` just before COMMIT, so every write transaction
+batch) and is run by ``storage.connection.write_transaction`` just before COMMIT (before-commit work), so every write transaction
 leaves the index complete. Deletes and updates of a row still waiting in the queue only touch the queue.
 A writer outside ``write_transaction`` leaves its rows queued until the next write transaction or
 ``search()`` on a writable connection flushes them.
@@ -38,6 +38,8 @@ import unicodedata
 
 import numpy as np
 import sqlite_utils
+
+from storage.connection import add_before_commit, write_transaction
 
 FTS_TABLE = "articles_fts"
 TOKENS_FUNCTION = "newsmon_fts_tokens_v1"
@@ -175,6 +177,12 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function(QUERY_FUNCTION, 1, match_expression, deterministic=True)
 
 
+def setup_connection(conn: sqlite3.Connection) -> None:
+    """Make a connection ready for articles: the SQL functions, and the queue flushed before each COMMIT."""
+    register_functions(conn)
+    add_before_commit(conn, flush)
+
+
 def create(db: sqlite_utils.Database, *, backfill: bool = True) -> None:
     """Create the FTS table and its triggers (idempotent); index existing originals when asked."""
     register_functions(db.conn)
@@ -236,8 +244,6 @@ def _fill(conn: sqlite3.Connection) -> None:
 
 def rebuild(db: sqlite_utils.Database) -> int:
     """Re-index every original from scratch in one write transaction; return the number indexed."""
-    from storage.db import write_transaction
-
     register_functions(db.conn)
     with write_transaction(db) as conn:
         conn.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")

@@ -9,7 +9,7 @@ pending hits once `digest` has passed since its last message (or since its oldes
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 import re
 import sqlite3
@@ -22,6 +22,8 @@ import sqlite_utils
 
 from storage.db import write_transaction
 from storage.store_time import iso_utc
+from storage.watch_targets import target_key
+from storage.watches import list_watches
 
 logger = logging.getLogger(__name__)
 
@@ -33,34 +35,6 @@ DIGEST_LIST_MAX = 50  # hits listed in one digest message (the rest are counted)
 _LOG_PREFIX = re.compile(r"^\S+ \S+ - \w+ - ")
 
 Sender = Callable[[str, str, str], "str | None"]  # (url, title, body) -> None when sent, else the error
-
-
-def target_key(url: str) -> str:
-    """Stable key of a notify URL (the URL itself may hold secrets and stays only in the watch)."""
-    return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
-
-
-def target_label(url: str) -> str:
-    """The URL with secrets masked, for display (Apprise's privacy form)."""
-    try:
-        import apprise
-
-        plugin = apprise.Apprise.instantiate(url)
-        if plugin is not None:
-            return str(plugin.url(privacy=True)).split("?", 1)[0]  # options add nothing to a label
-    except Exception:  # noqa: BLE001 - a label must never stop a hit from being recorded
-        logger.debug("no privacy URL for a notify target", exc_info=True)
-    return url.split("://", 1)[0] + "://…"
-
-
-def add_deliveries(conn: sqlite3.Connection, hit_id: int, watch: Any, created: str) -> None:
-    """One pending delivery per notify URL of the watch, due now."""
-    for url in watch.notify:
-        conn.execute(
-            "INSERT OR IGNORE INTO watch_deliveries (hit_id, watch, target, target_label, status, attempts, "
-            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
-            (hit_id, watch.name, target_key(url), target_label(url), created, created),
-        )
 
 
 def apprise_send(url: str, title: str, body: str) -> str | None:
@@ -90,8 +64,6 @@ def _hits(conn: sqlite3.Connection, delivery_ids: list[int]) -> list[tuple]:
 
 def message(watch: str, hits: list[tuple], digest: bool) -> tuple[str, str]:
     """Title and body of a notification for one hit or a digest of several."""
-    import json
-
     if not digest and len(hits) == 1:
         title, site, published, url, matched, copies = hits[0]
         words = "、".join(json.loads(matched or "[]"))
@@ -179,8 +151,6 @@ def _record(conn: sqlite3.Connection, ids: list[int], error: str | None, now: da
 def notify_pending(db: sqlite_utils.Database, now: datetime | None = None, *, send: Sender | None = None,
                    budget_seconds: float | None = None, retry_failed: bool = False) -> dict[str, int]:  # fmt: skip
     """Send every due notification (digests when their window has passed); counts of the outcomes."""
-    from storage.watches import list_watches
-
     now = now or datetime.now(UTC)
     send = send or apprise_send
     counts = {"messages": 0, "sent": 0, "retrying": 0, "failed": 0, "deferred": 0}

@@ -27,6 +27,7 @@ from storage.db import write_transaction
 from storage.store_time import iso_utc
 from storage.stories import rebuild_in_progress, time_key
 from storage.watch_match import Matcher, Watch, compile_term
+from storage.watch_targets import add_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -212,8 +213,6 @@ def _story_is_new(conn: sqlite3.Connection, story_id: int | None, art_id: int, s
 def _record_hit(
     conn: sqlite3.Connection, w: Watch, row: tuple, matched: list[str], created: str
 ) -> Hit | None:
-    from storage.watch_notify import add_deliveries
-
     art_id, site, story_id, title, _body, url, published, _region = row
     cur = conn.execute(
         "INSERT INTO watch_hits (watch, story_id, article_id, site, title, url, published_at, matched, "

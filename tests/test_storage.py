@@ -165,3 +165,19 @@ def test_deferred_transactions_lose_writes_immediate_ones_do_not(tmp_path: Path)
     assert len(done) == 4
     check = sqlite3.connect(path)
     assert check.execute("SELECT count(*) FROM t WHERE x = 2").fetchone()[0] == 4
+
+
+def test_a_changed_view_is_recreated_when_the_database_is_opened(tmp_path) -> None:
+    """Views hold no data: an old definition in a database is replaced by storage/views.py's at open."""
+    from storage import views
+
+    path = tmp_path / "v.db"
+    open_db(path).conn.close()
+    db = connect(path)
+    db.execute("DROP VIEW story_list")
+    db.execute("CREATE VIEW story_list AS SELECT 1 AS id")
+    assert views.stale_views(db) == ["story_list"]
+    db.conn.close()
+    db = open_db(path)
+    assert views.stale_views(db) == []
+    assert "first_site_title" in db["story_list"].columns_dict

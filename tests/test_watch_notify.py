@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage import watch_notify as N
+from storage import watch_targets
 from storage import watches as W
 from storage.store import Store
 from tests.test_watch import Receiver, item, long_body
@@ -199,5 +200,5 @@ def test_removed_watch_or_target_marks_pending_deliveries_failed(store: Store, r
 
 
 def test_target_labels_hide_secrets() -> None:
-    label = N.target_label("tgram://123456789:abcdefg_hijklmnop/12315544/")
+    label = watch_targets.target_label("tgram://123456789:abcdefg_hijklmnop/12315544/")
     assert "abcdefg_hijklmnop" not in label and label.startswith("tgram://")

@@ -44,17 +44,16 @@ def redis_options(fn: F) -> F:
 
 
 def _cluster(redis_url: str, prefix: str) -> Any:
-    from redis.exceptions import RedisError
-
-    from crawler.distributed.cluster import Cluster
-
     if not redis_url:
         raise click.UsageError("give --redis URL (or set $NEWSMON_REDIS)")
-    cluster = Cluster.from_url(redis_url, prefix)
     try:
-        cluster.server.ping()
-    except RedisError as exc:
-        raise click.ClickException(f"cannot reach Redis at {redis_url}: {exc}") from exc
+        from crawler.distributed.cluster import Cluster, ClusterUnreachable
+    except ModuleNotFoundError as exc:  # a plain install: cluster mode is the `scaleout` extra
+        raise click.ClickException(f"cluster mode needs `pip install newsmon[scaleout]` ({exc})") from exc
+    try:
+        cluster = Cluster.reach(redis_url, prefix)
+    except ClusterUnreachable as exc:
+        raise click.ClickException(str(exc)) from exc
     return cluster
 
 

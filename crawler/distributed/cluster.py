@@ -22,7 +22,7 @@ from typing import Any
 
 import redis
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
@@ -263,6 +263,10 @@ return 0
 """
 
 
+class ClusterUnreachable(Exception):
+    """The cluster's Redis does not answer."""
+
+
 class Cluster:
     """One process's handle on the cluster: client, keys and registered scripts."""
 
@@ -280,6 +284,16 @@ class Cluster:
     def from_url(cls, url: str, prefix: str = DEFAULT_PREFIX) -> Cluster:
         """Connect to the Redis at url."""
         return cls(connect(url), prefix)
+
+    @classmethod
+    def reach(cls, url: str, prefix: str = DEFAULT_PREFIX) -> Cluster:
+        """Connect and check that Redis answers; ClusterUnreachable saying why when it does not."""
+        cluster = cls.from_url(url, prefix)
+        try:
+            cluster.server.ping()
+        except RedisError as exc:
+            raise ClusterUnreachable(f"cannot reach Redis at {url}: {exc}") from exc
+        return cluster
 
     # -- lookups for only-new fetching (kept by the ingest writer) -------------------------------
     def known_urls(self, urls: Sequence[str]) -> set[str]:

@@ -1,0 +1,158 @@
+"""SQLite connections (layer 1 of storage/): WAL, busy timeout, errors explained, immediate write
+transactions with their before-commit work, side locks. Imports nothing of newsmon's.
+
+Layers above add to a connection what they need without this module knowing them: `connect(setup=...)`
+runs their setup on the new connection (full-text registers its SQL functions and, as before-commit work,
+its queue flush; storage/search.py), and `write_transaction` runs the connection's `before_commit` list
+just before COMMIT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+class Connection(sqlite3.Connection):
+    """A sqlite3 connection that carries the work to run just before each write transaction commits."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_commit: list[Callable[[sqlite3.Connection], object]] = []
+
+
+def add_before_commit(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], object]) -> None:
+    """Run `work(conn)` inside every write transaction of conn, just before COMMIT (once per work)."""
+    if not isinstance(conn, Connection):
+        raise TypeError("before-commit work needs a connection made by storage.connection.connect()")
+    if work not in conn.before_commit:
+        conn.before_commit.append(work)
+
+
+class StorageError(Exception):
+    """A database problem explained for a person (read-only file, disk full, corrupt file)."""
+
+
+def explain(exc: BaseException, path: str | os.PathLike[str]) -> StorageError:
+    """Turn a low-level sqlite3 error into a StorageError naming the file and the likely cause."""
+    msg = str(exc)
+    low = msg.lower()
+    if "readonly" in low or "read-only" in low:
+        why = "the database file (or its folder) is read-only"
+    elif "disk is full" in low or "database or disk is full" in low:
+        why = "the disk (or the database's size limit) is full"
+    elif "not a database" in low or "malformed" in low or "corrupt" in low:
+        why = "the file is not a valid SQLite database or is corrupt"
+    elif "unable to open" in low and _read_only_place(path):
+        why = "the database file or its folder is read-only"
+    elif "unable to open" in low:
+        why = "the database file cannot be opened (missing folder or no permission)"
+    elif "locked" in low or "busy" in low:
+        why = "the database stayed locked by another process longer than the busy timeout"
+    else:
+        why = "SQLite reported an error"
+    return StorageError(f"{path}: {why} ({msg})")
+
+
+def _read_only_place(path: str | os.PathLike[str]) -> bool:
+    """True when the database's folder (or file system) cannot be written."""
+    folder = Path(path).resolve().parent
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+    except OSError:
+        return False
+
+
+def connect(
+    path: str | os.PathLike[str],
+    *,
+    readonly: bool = False,
+    setup: Sequence[Callable[[sqlite3.Connection], None]] = (),
+) -> sqlite_utils.Database:
+    """Open a database with WAL, a busy timeout and autocommit, so writes use explicit transactions;
+    `setup` functions (SQL functions, before-commit work of the layers above) run on the new connection."""
+    path = str(path)
+    try:
+        if readonly:
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro",
+                uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                factory=Connection,
+            )
+        else:
+            conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=Connection
+            )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not readonly:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                logger.warning("%s: journal_mode is %s, not WAL", path, mode)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a corrupt file fails here, explained
+        for fn in setup:
+            fn(conn)
+    except sqlite3.Error as exc:
+        raise explain(exc, path) from exc
+    return sqlite_utils.Database(conn)
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT: take the write lock up front so a read-then-write never fails busy."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        # e.g. articles written in this transaction enter the full-text index in one statement
+        try:
+            for work in conn.before_commit if isinstance(conn, Connection) else ():
+                work(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+class LockHeld(Exception):
+    """Another process holds a database's side lock; `holder` is its pid as it wrote it."""
+
+    def __init__(self, holder: str) -> None:
+        self.holder = holder
+        super().__init__(f"held by pid {holder}")
+
+
+@contextlib.contextmanager
+def sidecar_lock(db_path: str | os.PathLike[str], name: str, *, wait: bool = True) -> Iterator[None]:
+    """Hold `<db>.<name>.lock` (flock: released by the kernel even on SIGKILL); LockHeld when wait=False
+    and another process has it. Serializes migrations, and keeps one scheduler and one ingest per database."""
+    fd = os.open(f"{db_path}.{name}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as exc:
+            raise LockHeld(os.pread(fd, 32, 0).decode(errors="replace").strip() or "?") from exc
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

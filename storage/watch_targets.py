@@ -1,0 +1,39 @@
+"""A watch's notify targets: a stable key and a display label without secrets per URL, and the pending
+delivery rows a new hit gets (sent later by storage/watch_notify.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def target_key(url: str) -> str:
+    """Stable key of a notify URL (the URL itself may hold secrets and stays only in the watch)."""
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+
+
+def target_label(url: str) -> str:
+    """The URL with secrets masked, for display (Apprise's privacy form)."""
+    try:
+        import apprise
+
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is not None:
+            return str(plugin.url(privacy=True)).split("?", 1)[0]  # options add nothing to a label
+    except Exception:  # noqa: BLE001 - a label must never stop a hit from being recorded
+        logger.debug("no privacy URL for a notify target", exc_info=True)
+    return url.split("://", 1)[0] + "://…"
+
+
+def add_deliveries(conn: sqlite3.Connection, hit_id: int, watch: Any, created: str) -> None:
+    """One pending delivery per notify URL of the watch, due now."""
+    for url in watch.notify:
+        conn.execute(
+            "INSERT OR IGNORE INTO watch_deliveries (hit_id, watch, target, target_label, status, attempts, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+            (hit_id, watch.name, target_key(url), target_label(url), created, created),
+        )
