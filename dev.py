@@ -4,6 +4,8 @@
 python3 dev.py demo     set up, then crawl the bundled offline demo sites into demo.db and report
 python3 dev.py test     set up (with test tools), then run the test suite
 python3 dev.py setup    only set up
+python3 dev.py newsmon ARGS…   run newsmon from .venv (the same as .venv/bin/newsmon ARGS…)
+python3 dev.py shell    a shell with .venv/bin first on PATH, so `newsmon …` works as the README writes it
 """
 
 from __future__ import annotations
@@ -49,6 +51,19 @@ def main(argv: list[str]) -> int:
     if cmd == "demo":
         setup()
         return subprocess.call([str(BIN / "newsmon"), "demo", *rest], cwd=ROOT)
+    if cmd == "newsmon":
+        setup()
+        return subprocess.call([str(BIN / "newsmon"), *rest], cwd=ROOT)
+    if cmd == "shell":
+        setup()
+        shell = os.environ.get("SHELL") or "/bin/sh"
+        env = {
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "VIRTUAL_ENV": str(VENV),
+        }
+        print(f"newsmon is on PATH in this shell ({BIN}); exit to leave", flush=True)
+        return subprocess.call([shell, *rest], cwd=ROOT, env=env)
     if cmd == "test":
         setup()
         return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)

@@ -40,6 +40,9 @@ def run_status(stats: Mapping[str, Any], reason: str) -> tuple[str, str]:
     requested, extracted = n("newsmon/article_requests"), n("newsmon/articles_extracted")
     art_failed, art_blocked = n("newsmon/article_failures"), n("newsmon/article_failures/blocked")
     pages, parse_failures = n("newsmon/article_pages"), n("newsmon/failures/parse")
+    # articles asked again because an earlier run failed on them: one permanently broken page must not
+    # turn every later run of a healthy site into a failure
+    retries = n("newsmon/article_retries")
     if reason == "shutdown":
         return "failed", "shutdown: stopped before the crawl finished"
     if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
@@ -54,12 +57,16 @@ def run_status(stats: Mapping[str, Any], reason: str) -> tuple[str, str]:
         return "failed", "no source could be fetched"
     if fetched_lists > 0 and links == 0 and unchanged < sources:
         return "failed", "no article links found on any source (site layout changed?)"
-    if requested and not extracted and art_failed >= requested:
+    if requested > retries and not extracted and art_failed >= requested:
         if art_blocked == art_failed:
             return "blocked", f"all {requested} article request(s) met an anti-bot challenge"
         return "failed", f"all {requested} article request(s) failed"
     if pages >= 3 and not extracted and parse_failures >= pages:
         return "failed", f"none of {pages} article pages could be extracted (page layout changed?)"
+    failed = art_failed + parse_failures
+    if failed:
+        again = f", {min(retries, art_failed)} of them asked again" if retries else ""
+        return "ok", f"{reason}; {failed} article(s) failed{again} (see failures)"
     return "ok", reason
 
 

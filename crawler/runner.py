@@ -87,9 +87,7 @@ def site_settings(site: Site) -> dict[str, str | int | float]:
 def crawl_argv(job: CrawlJob) -> list[str]:
     """argv of `python -m scrapy crawl site …` for a job."""
     argv = [sys.executable, "-m", "scrapy", "crawl", "site"]
-    if job.site.name == "adhoc" and all(s.kind == "auto" for s in job.site.sources):
-        argv += ["-a", "urls=" + " ".join(s.url for s in job.site.sources)]
-    elif job.sites_path:
+    if job.sites_path:
         argv += ["-a", f"site={job.site.name}", "-a", f"sites={os.path.abspath(job.sites_path)}"]
     else:
         argv += ["-a", f"site_json={job.site.to_json()}"]

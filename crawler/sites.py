@@ -390,8 +390,24 @@ def select_sites(sites: Sequence[Site], names: Sequence[str], path: str = "<conf
     return [by_name[n] for n in names]
 
 
-def adhoc_site(urls: Sequence[str], name: str = "adhoc") -> Site:
-    """A site made on the fly from URLs given on the command line (kind detected from the response)."""
+def adhoc_name(url: str) -> str:
+    """The site name of an ad hoc crawl: its host as a slug (www.gov.cn -> www-gov-cn), never one shared name."""
+    netloc = (urlsplit(url).netloc or "adhoc").lower().rsplit("@", 1)[-1]
+    return re.sub(r"[^a-z0-9_-]+", "-", netloc).strip("-")[:63] or "adhoc"
+
+
+def is_adhoc(site: Site) -> bool:
+    """True for a site made by adhoc_site (its name is its first source's host, every source auto)."""
+    return (
+        bool(site.sources)
+        and all(s.kind == "auto" for s in site.sources)
+        and site.name == adhoc_name(site.sources[0].url)
+    )
+
+
+def adhoc_site(urls: Sequence[str], name: str | None = None) -> Site:
+    """A site made on the fly from URLs given on the command line (kind detected from the response),
+    named by the host of its first URL."""
     problems = []
     for u in urls:
         try:
@@ -400,8 +416,18 @@ def adhoc_site(urls: Sequence[str], name: str = "adhoc") -> Site:
             problems.append(f"command line: {exc}")
     if problems:
         raise ConfigError(problems)
-    raw = {"name": name, "title": name, "sources": [{"kind": "auto", "url": u} for u in urls]}
+    name = name or adhoc_name(urls[0])
+    title = (urlsplit(urls[0]).hostname or name) if name == adhoc_name(urls[0]) else name
+    raw = {"name": name, "title": title, "sources": [{"kind": "auto", "url": u} for u in urls]}
     return parse_sites({"site": [raw]}, "command line")[0]
+
+
+def adhoc_sites(urls: Sequence[str]) -> list[Site]:
+    """One ad hoc site per host, in the order the hosts first appear."""
+    by_host: dict[str, list[str]] = {}
+    for u in urls:
+        by_host.setdefault(adhoc_name(u), []).append(u)
+    return [adhoc_site(group) for group in by_host.values()]
 
 
 def site_from_json(blob: str, where: str = "spider argument") -> Site:

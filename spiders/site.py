@@ -72,6 +72,11 @@ def _asked_url(request: scrapy.Request) -> str:
     return chain[0] if chain else request.url
 
 
+def _article_shaped(url: str) -> bool:
+    """An ad hoc URL shaped like one article (not a column, search or home page)."""
+    return discovery.is_article_url(url) and not discovery.is_list_url(url)
+
+
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
@@ -223,8 +228,14 @@ class SiteSpider(ApiListMixin, scrapy.Spider):
         kind = source.kind
         if kind == "auto":
             kind = discovery.detect_kind(response.body, _header(response, "Content-Type") or "")
+            if kind == "listing" and _article_shaped(response.url):
+                kind = "article"  # `newsmon crawl ARTICLE_URL`: the page given is the article to store
             stats.inc_value(f"newsmon/detected/{kind}")
-        if kind == "feed":
+        if kind == "article":
+            stats.inc_value("newsmon/links_found")
+            stats.inc_value("newsmon/article_requests")
+            yield from self.parse_article(response)
+        elif kind == "feed":
             yield from self._feed(response, source)
         elif kind == "sitemap":
             yield from self._sitemap(response, source)
@@ -363,6 +374,8 @@ class SiteSpider(ApiListMixin, scrapy.Spider):
             if u in attempts and self._given_up(*attempts[u]):
                 self.crawler.stats.inc_value("newsmon/links_given_up")
                 continue
+            if u in attempts:
+                self.crawler.stats.inc_value("newsmon/article_retries")
             self.scheduled.add(c)
             out.append(u)
         return out

@@ -152,6 +152,19 @@ def test_classify_http_error() -> None:
             "finished",
             "failed",
         ),
+        (  # only articles that failed before were asked again, and failed again: still a healthy run
+            {
+                "newsmon/sources": 1,
+                "newsmon/sources_ok": 1,
+                "newsmon/links_found": 5,
+                "newsmon/article_requests": 2,
+                "newsmon/article_retries": 2,
+                "newsmon/article_failures": 2,
+                "newsmon/article_failures/http": 2,
+            },
+            "finished",
+            "ok",
+        ),
         (  # one link that is not an article: a healthy run
             {
                 "newsmon/sources": 1,

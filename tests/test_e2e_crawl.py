@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.dedup import canonicalize_url
+from crawler.sites import adhoc_name
 from tests.conftest import DEMO_SETTINGS, ROOT, crawl_sites, last_runs, newsmon
 
 pytestmark = pytest.mark.slow
@@ -197,12 +198,51 @@ def test_adhoc_urls_detect_the_source_kind(demo_server, tmp_path: Path) -> None:
         f"{demo_server.site_urls['cc-edu']}/jyxw/index.shtml",
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
-    stats = last_runs(db)["adhoc"]["stats"]
-    assert stats["newsmon/detected/feed"] == 1 and stats["newsmon/detected/listing"] == 1
+    # one ad hoc site per host, named by the host (a cross-site story's first publisher is not "adhoc")
+    runs = last_runs(db)
+    gov, edu = adhoc_name(base), adhoc_name(demo_server.site_urls["cc-edu"])
+    assert set(runs) == {gov, edu} and gov.startswith("127-0-0-1-")
+    assert runs[gov]["stats"]["newsmon/detected/feed"] == 1 and runs[gov]["status"] == "ok"
+    assert runs[edu]["stats"]["newsmon/detected/listing"] == 1 and runs[edu]["status"] == "ok"
     truth = demo_server.truth(bodies=False)
-    stored = {u for (u,) in sqlite3.connect(db).execute("SELECT url FROM articles")}
+    conn = sqlite3.connect(db)
+    stored = {u for (u,) in conn.execute("SELECT url FROM articles")}
     feed_items = {canonicalize_url(a["url"]) for a in truth["articles"] if "feed" in a["listed_in"]}
     assert feed_items <= stored
+    assert {s for (s,) in conn.execute("SELECT DISTINCT site FROM articles")} == {gov, edu}
+    titles = dict(conn.execute("SELECT name, title FROM sites"))
+    assert titles[gov] == "127.0.0.1"
+
+
+def test_adhoc_article_url_stores_that_article(demo_server, tmp_path: Path) -> None:
+    """`newsmon crawl ARTICLE_URL`: the article given is stored (not only the pages it links to)."""
+    truth = demo_server.truth(bodies=False)
+    art = next(a for a in truth["articles"] if a["site"] == "gov-cn")
+    db = tmp_path / "one.db"
+    sets = [f"--set={k}={v}" for k, v in DEMO_SETTINGS.items()]
+    proc = newsmon("crawl", "--db", str(db), *sets, art["url"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    rows = sqlite3.connect(db).execute("SELECT url, title, site FROM articles").fetchall()
+    assert [(u, t) for u, t, _ in rows] == [(canonicalize_url(art["url"]), art["title"])]
+    run = last_runs(db)[adhoc_name(art["url"])]
+    assert run["status"] == "ok" and run["new_items"] == 1 and run["stats"]["newsmon/detected/article"] == 1
+
+
+def test_one_broken_article_does_not_fail_a_healthy_site(fresh_demo, tmp_path: Path) -> None:
+    """jilin-gov links a page that always answers 500 and one that always answers a 412 challenge: the
+    runs that ask them again are `ok` with the failures counted, and `health` stays healthy."""
+    config = fresh_demo.write_sites_toml(tmp_path / "sites.toml")
+    db = tmp_path / "jl.db"
+    for attempt in range(3):
+        proc = crawl_sites(db, config, "jilin-gov")
+        assert proc.returncode == 0, (attempt, proc.stdout)
+        run = last_runs(db)["jilin-gov"]
+        assert run["status"] == "ok" and run["failures"] >= 1, (attempt, run["reason"])
+        assert "failed" in run["reason"]
+    assert run["new_items"] == 0 and run["stats"].get("newsmon/article_retries", 0) >= 1
+    health = newsmon("health", "--db", str(db), "--sites", str(config))
+    line = next(x for x in health.stdout.splitlines() if "jilin-gov" in x)
+    assert "UNHEALTHY" not in line.upper(), health.stdout
 
 
 def test_refresh_fetches_known_articles_again(fresh_demo, tmp_path: Path) -> None:

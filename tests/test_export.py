@@ -117,12 +117,16 @@ def test_all_copies_resolve_the_body_of_exact_copies(db: Path) -> None:
         (["--query", "长春"], {"长春市召开优化营商环境工作推进会议"}),
         (["--query", "营商环境 长春市"], {"长春市召开优化营商环境工作推进会议"}),
         (["--query", "振兴", "--site", "beijing-gov"], set()),
-        (["--site", "x' OR 1=1 --"], set()),  # bound, never formatted into SQL
     ],
 )  # fmt: skip
 def test_filters(db: Path, args: list[str], titles: set[str]) -> None:
     out = run("export", "--db", str(db), "-f", "jsonl", "--fields", "title", *args)
     assert {json.loads(x)["title"] for x in out.splitlines()} == titles
+
+
+def test_a_site_name_like_sql_is_an_unknown_site(db: Path) -> None:
+    result = CliRunner().invoke(main, ["export", "--db", str(db), "--site", "x' OR 1=1 --"])
+    assert result.exit_code == 2 and 'no site named "x\' OR 1=1 --"' in result.output
 
 
 def test_story_filter_and_all_copies(db: Path) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+import shutil
+import sqlite3
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -80,3 +84,58 @@ def friendly_errors(fn: F) -> F:
             raise SystemExit(1) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def require_db(db_path: str) -> None:
+    """Stop with a clear error when the database file does not exist (reading must not create one)."""
+    from storage.db import StorageError
+
+    if not Path(db_path).is_file():
+        raise StorageError(
+            f"{db_path}: no such database (crawl first with `newsmon crawl`, or pass --db / set $NEWSMON_DB)"
+        )
+
+
+def check_sites(conn: sqlite3.Connection, names: Iterable[str]) -> None:
+    """A --site filter naming no site of this database is a usage error listing the sites it has."""
+    from storage.lookup import known_sites, unknown_sites
+
+    names = [n for n in names if n]
+    missing = unknown_sites(conn, names)
+    if missing:
+        known = sorted(known_sites(conn))
+        shown = ", ".join(known[:12]) + (f", … ({len(known)} in all)" if len(known) > 12 else "")
+        raise click.BadParameter(
+            f"no site named {', '.join(map(repr, missing))} in this database "
+            f"(sites: {shown or 'none yet'}; `newsmon sites` lists the configured ones)",
+            param_hint="--site",
+        )
+
+
+def pad(text: str, width: int) -> str:
+    """Pad or cut text to a terminal display width (a CJK character takes two columns)."""
+    from rich.cells import cell_len, set_cell_size
+
+    return set_cell_size(text, width) if cell_len(text) != width else text
+
+
+def rpad(text: str, width: int) -> str:
+    """Right-align text to a terminal display width."""
+    from rich.cells import cell_len
+
+    return " " * max(0, width - cell_len(text)) + text
+
+
+def newsmon_command() -> str:
+    """How to run newsmon from this shell: `newsmon` when it is on PATH, else the path of this one
+    (.venv/bin/newsmon after `python3 dev.py demo`), so printed hints work as written."""
+    here = Path(sys.executable).parent / "newsmon"
+    found = shutil.which("newsmon")
+    if found and (not here.exists() or Path(found).resolve() == here.resolve()):
+        return "newsmon"
+    if not here.exists():
+        return "newsmon"
+    try:
+        return str(here.relative_to(Path.cwd()))
+    except ValueError:
+        return str(here)

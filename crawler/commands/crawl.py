@@ -12,7 +12,7 @@ import click
 
 from crawler.commands.common import db_option, friendly_errors, settings_option, sites_option
 from crawler.runner import CrawlJob, CrawlResult, CrawlsTerminated, reap_dead_runs, run_crawls
-from crawler.sites import Site, adhoc_site, parse_sites, read_toml, select_sites
+from crawler.sites import NAME_RE, Site, adhoc_sites, parse_sites, read_toml, select_sites
 from crawler.watchconfig import parse_watches
 from storage.db import StorageError, open_db
 from storage.store import BAD_STATUSES, Store, run_of_process
@@ -27,7 +27,10 @@ def resolve_targets(
     if urls and (names or all_sites):
         raise click.UsageError("give either site names (or --all) or URLs, not both")
     if urls:
-        return [adhoc_site(urls)], None  # checks each URL, naming a bad one
+        return adhoc_sites(urls), None  # one site per host; checks each URL, naming a bad one
+    not_names = [n for n in names if not NAME_RE.match(n)]
+    if not_names or (names and not os.path.exists(sites_path)):
+        raise click.UsageError(_neither_site_nor_url(not_names or names, sites_path, bool(not_names)))
     data = read_toml(sites_path)
     sites = parse_sites(data, sites_path)
     parse_watches(data, sites_path, {s.name for s in sites})  # a broken [[watch]] stops here too
@@ -38,6 +41,19 @@ def resolve_targets(
     else:
         raise click.UsageError("name at least one site, or --all, or give URLs")
     return chosen, sites_path
+
+
+def _neither_site_nor_url(names: list[str], sites_path: str, malformed: bool) -> str:
+    """What `crawl NAME` expected when NAME is no site name or there is no configuration to look it up in."""
+    why = "cannot be a site name (a-z, 0-9, '-', '_')" if malformed else f"there is no {sites_path}"
+    lines = [
+        f"{', '.join(names)}: not a URL, and {why}.",
+        "Expected a site name from a sites.toml (--sites FILE) or a URL starting with http:// or https://.",
+    ]
+    hosts = [n for n in names if "." in n.split("/", 1)[0]]
+    if hosts:
+        lines.append(f"Did you mean: newsmon crawl http://{hosts[0]}")
+    return "\n".join(lines)
 
 
 def summarize_runs(db_path: str, results: list[CrawlResult]) -> list[dict]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from crawler.commands.common import friendly_errors
+from crawler.commands.common import friendly_errors, newsmon_command
 from crawler.dedup import canonicalize_url
 from crawler.runner import CrawlJob, describe_exit, run_crawls
 from crawler.sites import load_sites
@@ -200,7 +200,8 @@ def _print_summary(s: dict[str, Any], db_path: str) -> None:
     for key in ("missing", "extra", "fields_wrong", "faults_missed", "runs_not_ok"):
         for item in s["details"][key][:5]:
             click.echo(f"  {key}: {item}")
-    click.echo(f"browse: newsmon serve --db {db_path}   export: newsmon export --db {db_path} -o stories.csv")
+    nm = newsmon_command()
+    click.echo(f"browse: {nm} serve --db {db_path}   export: {nm} export --db {db_path} -o stories.csv")
 
 
 COMMANDS = [demo]

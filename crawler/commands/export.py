@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from crawler.commands.common import db_option, friendly_errors
+from crawler.commands.common import check_sites, db_option, friendly_errors
 from storage.db import StorageError, connect, open_db
 from storage.search import FTS_TABLE, match_expression
 
@@ -66,6 +66,10 @@ COPY_FIELDS = (
     "author", "column_name", "title", "url", "first_site", "first_published_at", "copies", "duplicate_of",
     "doc_number", "index_number", "issuer", "written_at", "subject", "validity", "body_text",
 )  # fmt: skip
+# column widths (in characters) for the spreadsheet; CJK titles need room, ids little
+XLSX_WIDTHS = {"title": 48, "body_text": 60, "url": 40, "site_title": 20, "region": 16, "source": 18,
+               "claimed_origin": 18, "copy_sites": 24, "published_at": 20, "first_published_at": 20,
+               "fetched_at": 20, "column_name": 14, "story_id": 9, "article_id": 10, "copies": 7}  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -194,9 +198,13 @@ def write_json(out: IO[str], fields: Sequence[str], rows: Iterator[tuple]) -> in
 def write_xlsx(path: str, fields: Sequence[str], rows: Iterator[tuple]) -> int:
     """XLSX through openpyxl's write-only mode (rows go to a temporary file, not memory)."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("newsmon")
+    ws.freeze_panes = "A2"  # the header stays in view while scrolling
+    for i, name in enumerate(fields, 1):
+        ws.column_dimensions[get_column_letter(i)].width = XLSX_WIDTHS.get(name, 14)
     ws.append(list(fields))
     n = truncated = 0
     for row in rows:
@@ -213,6 +221,7 @@ def write_xlsx(path: str, fields: Sequence[str], rows: Iterator[tuple]) -> int:
             cells.append(v)
         ws.append(cells)
         n += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(fields), 1))}{n + 1}"
     wb.save(path)
     if truncated:
         click.echo(f"Warning: {truncated} cell(s) cut to Excel's {XLSX_MAX_CELL:,} characters", err=True)
@@ -226,6 +235,10 @@ def _check_output(output: str, force: bool) -> Path:
     path = Path(output)
     if path.is_dir():
         raise click.BadParameter(f"{output} is a directory", param_hint="-o")
+    if path.exists() and not path.is_file():
+        raise click.BadParameter(
+            f"{output} is not a regular file (a device, pipe or socket)", param_hint="-o"
+        )
     if path.exists() and not force:
         raise click.BadParameter(f"{output} exists (use --force to replace it)", param_hint="-o")
     if not path.resolve().parent.is_dir():
@@ -236,14 +249,25 @@ def _check_output(output: str, force: bool) -> Path:
 @contextlib.contextmanager
 def _atomic(path: Path) -> Iterator[str]:
     """A temporary file next to `path`, renamed onto it only when writing succeeded."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.resolve().parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.resolve().parent)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an export is a normal file of the user
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _parse_fields(value: str | None, all_copies: bool) -> list[str]:
@@ -302,9 +326,14 @@ def export(
 
     Example: newsmon export --db news.db --region 吉林省 --since 2023-11-01 --bom -o stories.csv
     """
+    suffix = Path(output).suffix.lower().lstrip(".")
     if fmt is None:
-        suffix = Path(output).suffix.lower().lstrip(".")
         fmt = suffix if output != "-" and suffix in FORMATS else "csv"
+    elif output != "-" and suffix in FORMATS and suffix != fmt:
+        raise click.BadParameter(
+            f"-f {fmt} would write {fmt.upper()} into a file named .{suffix}; name it .{fmt} or drop -f",
+            param_hint="-o",
+        )
     if fmt == "xlsx" and output == "-":
         raise click.BadParameter("xlsx needs a file: -o stories.xlsx", param_hint="-o")
     if bom and fmt != "csv":
@@ -316,7 +345,11 @@ def export(
     )  # fmt: skip
     if not Path(db_path).is_file():
         raise StorageError(f"{db_path}: no such database")
-    open_db(db_path).conn.close()  # apply pending migrations (the full-text index) before reading
+    ready = open_db(db_path)  # apply pending migrations (the full-text index) before reading
+    try:
+        check_sites(ready.conn, sites)
+    finally:
+        ready.conn.close()
     path = None if output == "-" else _check_output(output, force)
     db = connect(db_path, readonly=True)
     try:

@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from crawler.commands.common import db_option, friendly_errors, settings_option, sites_option
-from crawler.sites import Site, load_sites, parse_duration, select_sites, site_from_json
+from crawler.commands.common import check_sites, db_option, friendly_errors, settings_option, sites_option
+from crawler.sites import Site, is_adhoc, load_sites, parse_duration, select_sites, site_from_json
 from crawler.watchconfig import load_config
 from storage.store import BAD_STATUSES, RUN_STATUSES, Store
 
@@ -203,11 +203,12 @@ def schedule(
 def runs(db_path: str, sites: tuple[str, ...], statuses: tuple[str, ...], last: int, as_json: bool) -> None:
     """Show recent crawl runs, newest first: status, times, pages, new/duplicate/updated items, failures.
 
-    Statuses: running, ok, failed, crashed, timeout, skipped, blocked (see docs/scheduling.md).
+    Statuses: running, ok, failed, crashed, timeout, skipped, blocked (see "Run statuses" in README.md).
 
     Example: newsmon runs --db news.db --site changchun-gov --status failed --last 5
     """
     with _open_existing(db_path) as store:
+        check_sites(store.db.conn, sites)
         rows = store.recent_runs(sites, statuses, last)
     if as_json:
         for r in rows:
@@ -292,7 +293,7 @@ def _health_sites(sites_path: str, store: Store) -> list[Site]:
             site = site_from_json(row[1] or "{}", "database")
         except (ValueError, KeyError):
             continue
-        if site.enabled and site.name != "adhoc":
+        if site.enabled and not is_adhoc(site) and site.name != "adhoc":
             out.append(site)
     return out
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import json
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
 import click
 
-from crawler.commands.common import db_option, friendly_errors
+from crawler.commands.common import db_option, friendly_errors, pad, require_db, rpad
 from storage.db import StorageError, connect, open_db
 
 logger = logging.getLogger(__name__)
@@ -104,8 +106,27 @@ def serve(
     asyncio.run(ds.invoke_startup())
     import uvicorn
 
-    click.echo(f"newsmon: serving {db_path} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
+    sock = _bind(host, port)  # a busy port stops here, before "serving on" is printed
+    shown = sock.getsockname()[1]
+    click.echo(f"newsmon: serving {db_path} on http://{host}:{shown}/ (Ctrl-C to stop)", err=True)
+    config = uvicorn.Config(ds.app(), log_level="warning", lifespan="on", workers=1)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or a clear error naming the address (in use, not local, …)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        busy = exc.errno == errno.EADDRINUSE
+        hint = " (is another newsmon serve running? pick another with --port)" if busy else ""
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 @click.command()
@@ -124,6 +145,7 @@ def search(query: str | None, db_path: str, limit: int, as_json: bool, rebuild: 
     """
     from storage import search as fts
 
+    require_db(db_path)
     db = open_db(db_path)
     try:
         if rebuild:
@@ -142,7 +164,8 @@ def search(query: str | None, db_path: str, limit: int, as_json: bool, rebuild: 
         return
     for r in rows:
         click.echo(
-            f"{(r['published_at'] or '')[:16]:<16}  {r['site']:<16} {r['copies']:>3}x  #{r['id']:<7} {r['title']}"
+            f"{(r['published_at'] or '')[:16]:<16}  {pad(r['site'] or '', 16)} {r['copies']:>3}x  "
+            f"#{r['id']:<7} {r['title']}"
         )
     click.echo(f"{len(rows)} result(s)" + (" (limit reached)" if len(rows) == limit else ""), err=True)
 
@@ -221,12 +244,12 @@ def stats(db_path: str, days: int, top: int, as_json: bool) -> None:
     click.echo(f"\n{'day':<12} {'articles':>9} {'stories':>8}")
     for r in s["per_day"]:
         click.echo(f"{r['day']:<12} {r['articles']:>9} {r['stories']:>8}")
-    click.echo(f"\n{'top sources':<30} {'articles':>9}")
+    click.echo(f"\n{pad('top sources', 30)} {rpad('articles', 9)}")
     for r in s["top_sources"]:
-        click.echo(f"{r['source'][:30]:<30} {r['articles']:>9}")
-    click.echo(f"\n{'top sites':<30} {'articles':>9}")
+        click.echo(f"{pad(r['source'], 30)} {rpad(str(r['articles']), 9)}")
+    click.echo(f"\n{pad('top sites', 30)} {rpad('articles', 9)}")
     for r in s["top_sites"]:
-        click.echo(f"{r['site'][:30]:<30} {r['articles']:>9}")
+        click.echo(f"{pad(r['site'], 30)} {rpad(str(r['articles']), 9)}")
 
 
 COMMANDS = [serve, search, stats]

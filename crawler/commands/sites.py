@@ -66,16 +66,24 @@ def _site_dict(s: Site) -> dict:
     help="Articles to fetch per site for the check.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--sites",
+    "check_sites_path",
+    type=click.Path(dir_okay=False),
+    help="Site configuration (TOML); the same as `newsmon sites --sites FILE check`.",
+)
 @click.pass_context
 @friendly_errors
-def check(ctx: click.Context, names: tuple[str, ...], max_articles: int, as_json: bool) -> None:
+def check(
+    ctx: click.Context, names: tuple[str, ...], max_articles: int, as_json: bool, check_sites_path: str | None
+) -> None:
     """Fetch each site's sources live and report links found, articles extracted and field fill rates.
 
     Uses a throw-away database; run it where the sites are reachable to verify or fix a site entry.
 
-    Example: newsmon sites check changchun-gov jilin-gov
+    Example: newsmon sites check changchun-gov jilin-gov --sites sites.toml
     """
-    path = ctx.obj["sites_path"]
+    path = check_sites_path or ctx.obj["sites_path"]
     configured = load_sites(path)
     chosen = select_sites(configured, list(names), path) if names else configured
     report = []

@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import unicodedata
 
 import click
 
 from crawler import dedup as fingerprints
-from crawler.commands.common import db_option, friendly_errors
+from crawler.commands.common import check_sites, db_option, friendly_errors, pad, require_db
 from storage import stories as story_index
 from storage.db import open_db, write_transaction
 
 logger = logging.getLogger(__name__)
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _cell(text: str, width: int) -> str:
-    """Pad or cut text to a display width (CJK characters take two columns)."""
-    out, used = "", 0
-    for ch in text:
-        w = _width(ch)
-        if used + w > width:
-            break
-        out += ch
-        used += w
-    return out + " " * (width - used)
 
 
 @click.command(name="stories")
@@ -49,7 +32,10 @@ def stories_cmd(site: str | None, min_copies: int, limit: int, as_json: bool, db
 
     Example: newsmon stories --db news.db --min-copies 3 --site changchun-gov
     """
+    require_db(db_path)
     db = open_db(db_path)
+    if site:
+        check_sites(db.conn, [site])
     where: list[str] = ["s.size >= ?"]
     args: list[object] = [min_copies]
     if site:
@@ -69,19 +55,20 @@ def stories_cmd(site: str | None, min_copies: int, limit: int, as_json: bool, db
         for row in rows:
             click.echo(json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False))
         return
-    head = f"{'story':>7}  {'copies':>6}  {_cell('first publisher', 18)}  {_cell('first time', 25)}  "
-    head += f"{_cell('claimed origin', 16)}  title"
+    head = f"{'story':>7}  {'copies':>6}  {pad('first publisher', 18)}  {pad('first time', 25)}  "
+    head += f"{pad('claimed origin', 16)}  title"
     click.echo(head)
     for sid, size, first_site, first_time, origin, title, _url in rows:
         click.echo(
-            f"{sid:>7}  {size:>6}  {_cell(first_site or '-', 18)}  {_cell(first_time or '-', 25)}  "
-            f"{_cell(origin or '-', 16)}  {title or ''}"
+            f"{sid:>7}  {size:>6}  {pad(first_site or '-', 18)}  {pad(first_time or '-', 25)}  "
+            f"{pad(origin or '-', 16)}  {title or ''}"
         )
     if not rows:
         click.echo("(no stories match)")
 
 
 def _status(db_path: str) -> None:
+    require_db(db_path)
     db = open_db(db_path)
     conn = db.conn
     n_articles, n_sigs, n_copies = conn.execute(
@@ -104,6 +91,7 @@ def _status(db_path: str) -> None:
 
 def rebuild(db_path: str, chunk: int = 2000, restart: bool = False, echo: bool = True) -> int:
     """Recluster the whole archive in id order, a chunk per transaction; resumes an unfinished rebuild."""
+    require_db(db_path)
     db = open_db(db_path)
     conn = db.conn
     with write_transaction(db):

@@ -156,12 +156,18 @@ def test_cmd(ctx: click.Context, query: str, all_: tuple[str, ...], any_: tuple[
              watch_name: str | None, limit: int, as_json: bool, db_path: str, sites_path: str) -> None:  # fmt: skip
     """Show which stored stories a query (or a watch) would match, newest first.
 
-    QUERY: words that must all occur; -word must not occur; a|b means either (one group).
+    QUERY: words that must all occur; -word must not occur; a|b means either (one group). A QUERY that
+    is the name of a watch tests that watch (as --watch NAME does).
     Matching is the same as full-text search: Chinese words match anywhere, no segmentation.
 
     Example: newsmon watch test "振兴 东北 -招聘 政策|规划" --region 吉林省 --db news.db
     """
     db = open_db(db_path)
+    if not watch_name and query and len(query.split()) == 1 and not (all_ or any_ or none_ or regex):
+        sync_watches(db, _config_path(ctx, sites_path))
+        if store_watches.get_watch(db, query) is not None:  # `watch test NAME` tests the watch NAME
+            watch_name = query
+            click.echo(f"testing watch {query!r} (use --all {query} to search for the word)", err=True)
     if watch_name:
         sync_watches(db, _config_path(ctx, sites_path))
         stored = store_watches.get_watch(db, watch_name)
