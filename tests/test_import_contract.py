@@ -39,6 +39,7 @@ STORAGE_LAYERS: list[tuple[str, ...]] = [
         "storage.reads",
         "storage.runs",
         "storage.export",
+        "storage.lookup",
     ),
     ("storage.datasette_meta", "storage.datasette_plugin"),
 ]
