@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,8 @@ from .model import Article, ExtractionError
 from .overrides import Overrides, apply_drop, parse_overrides, select
 from .people import choose_author, choose_source, is_byline_line
 from .render import body_html
-from .titles import choose_title, clean_title_tag, headline_element, site_from_title
+from .template import apply_template, page_keys, template_lines
+from .titles import choose_title, clean_title_tag, fallback_title, headline_element, site_from_title
 from .tree import (
     HtmlElement,
     Line,
@@ -82,8 +83,13 @@ def extract_article(
     declared_encoding: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    template: Collection[str] | None = None,
 ) -> Article:
-    """Extract the article fields of one page (never raises on bad html; raises ExtractionError on bad types)."""
+    """Extract the article fields of one page (never raises on bad html; raises ExtractionError on bad types).
+
+    template: line keys that repeat on other pages of the site (template.py); blocks made of them are
+    chrome. When given (also empty), the result's template_keys holds this page's keys to remember.
+    """
     if not isinstance(html, bytes | bytearray | str):
         raise ExtractionError(f"html must be bytes or str, not {type(html).__name__}")
     if not isinstance(url, str):
@@ -109,10 +115,12 @@ def extract_article(
     root = parse_html(text)
     if root is None:
         return _not_article(art, "empty")
-    return _extract_tree(art, root, text, parse_overrides(overrides), now)
+    return _extract_tree(art, root, text, parse_overrides(overrides), now, template)
 
 
-def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now: datetime) -> Article:
+def _extract_tree(
+    art: Article, root: HtmlElement, text: str, ov: Overrides, now: datetime, template: Collection[str] | None
+) -> Article:
     art.warnings.extend(ov.warnings)
     n_elements = sum(1 for _ in root.iter())
     if n_elements > S.MAX_ELEMENTS:
@@ -122,6 +130,12 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
     strip_junk(root)
     apply_drop(root, ov, art.warnings)
     st = compute_stats(root)
+    if template is not None:
+        page = render_lines(root, st, skip_nav=False)
+        art.template_keys = page_keys(page)
+        demoted = apply_template(st, page, template)
+        if demoted:
+            art.provenance["template"] = f"{demoted} blocks repeat on other pages of the site"
 
     headline = headline_element(pm, root, st)
     body_nodes, body_method = _body_nodes(root, st, ov, art.warnings, headline)
@@ -132,7 +146,7 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
     for node in body_nodes:
         inner = inner_chrome(node, st)
         skip |= inner
-        lines.extend(body_lines(node, st))
+        lines.extend(template_lines(body_lines(node, st), template or ()))
     _fill_meta_fields(art, pm, root, st, main)
     _fill_title(art, pm, root, st, main, ov, lines[0].order if lines else None)
     fill_title(art, gov)
@@ -154,6 +168,12 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
     if outer:
         outside.sort(key=lambda ln: ln.order)
     region = split_regions(outside, lines, st, main)
+    if not art.title and lines:
+        # never lose an article for a missing headline: the best line that reads as one, said so
+        art.title, how = fallback_title([ln.text for ln in region.before[-3:]], [ln.text for ln in lines])
+        if art.title:
+            art.provenance["title"] = how
+            art.warnings.append(f"no headline in the page's markup: title from the {how}")
     _fill_date(art, pm, region, ov, root, now)
     _fill_people(art, pm, region, lines, ov, root)
     fill_fields(art, gov)
@@ -170,6 +190,8 @@ def _extract_tree(art: Article, root: HtmlElement, text: str, ov: Overrides, now
     if len("".join(art.body_text.split())) < S.MIN_BODY_CHARS:
         art.body_text, art.body_html = "", ""
         return _not_article(art, "no-body")
+    if art.published_at is None:
+        art.warnings.append("no publish date found: stored with published_at empty")
     art.is_article = True
     return art
 

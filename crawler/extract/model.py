@@ -40,6 +40,8 @@ class Article:
     is_article: bool = False
     reason: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # keys of the page's lines for the caller's per-site template memory (template.py); not a stored field
+    template_keys: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict; published_at as ISO 8601 with offset."""

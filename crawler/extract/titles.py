@@ -155,3 +155,23 @@ def headline_element(pm: PageMeta, root: HtmlElement, st: Stats) -> HtmlElement 
             agreeing.append(el)
     h1 = [el for el in agreeing if el.tag.lower() == "h1"]
     return (h1 or agreeing or [None])[0]
+
+
+FALLBACK_MAX_CHARS = 60
+_SENTENCE_TAIL = tuple("。！？；，,.!?;")
+
+
+def fallback_title(before: list[str], first_lines: list[str]) -> tuple[str | None, str]:
+    """(title, provenance) when no headline was found: the last short line above the body that reads as
+    a heading (no sentence ending, not a label line), else the body's short first line."""
+    for how, texts in (("heading-line", reversed(before)), ("body-first-line", first_lines[:1])):
+        for text in texts:
+            t = squash(text)
+            if (
+                MIN_TITLE_CHARS <= len(t) <= FALLBACK_MAX_CHARS
+                and not t.endswith(_SENTENCE_TAIL)
+                and not S.DATE_TEXT_RE.search(t)
+                and not re.search(r"[:：]", t)
+            ):
+                return t, how
+    return None, ""

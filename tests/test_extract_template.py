@@ -1,0 +1,81 @@
+"""Per-site template memory: blocks that repeat on a site's other pages are chrome, so a short article
+wins over a long footer and sidebar that out-score it on a single page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crawler.extract import extract_article
+from crawler.extract.template import MIN_PAGES, TemplateMemory, line_key
+
+NOW = datetime.fromisoformat("2024-06-01T12:00:00+08:00")
+SIDEBAR = (
+    "<div class='l'><p>青石市地处东北平原腹地，是省内重要的交通枢纽和工业基地，全市辖六个区、三个县，总面积一万余平方公里。</p>"
+    "<p>近年来，青石市坚持创新驱动发展，大力推进产业转型升级，城市综合实力不断增强，人民生活水平稳步提高。</p>"
+    "<p>办事指南：市民可通过政务服务网或前往各区政务服务中心办理户籍、社保、医保、公积金等业务，工作日全天受理。</p></div>"
+)
+FOOTER = (
+    "<div class='f'><p>主办：青石市人民政府办公室，承办：青石市大数据管理中心。地址：青石市人民大街1号，"
+    "邮编：130000，联系电话：0431-12345678，欢迎各界人士对本网站提出意见和建议，我们将认真研究改进。</p></div>"
+)
+STORIES = [
+    ("青石市召开春耕生产调度会", "4月1日，青石市召开春耕生产调度会，部署春播备耕工作。"),
+    ("青石市举办春季招聘会", "3月1日，青石市春季招聘会在市会展中心举行，提供岗位五千余个。"),
+    ("青石市开展安全生产大检查", "5月8日，青石市启动安全生产大检查，重点检查危化品企业。"),
+    ("青石市启动全民阅读活动", "4月23日，青石市全民阅读活动启动，全年将举办读书活动百余场。"),
+]
+
+
+def site_page(i: int) -> str:
+    """A page of one site: the <title> only names the site, so only repetition tells chrome from story."""
+    head, text = STORIES[i]
+    return (
+        "<html><head><title>青石市人民政府</title></head><body>"
+        f"<div class='w'>{SIDEBAR}<div class='r'><div class='t'>{head}</div><div class='c'><p>{text}</p></div></div></div>"
+        f"{FOOTER}</body></html>"
+    )
+
+
+def url(i: int) -> str:
+    return f"http://www.qingshi.gov.cn/xw/{i}.html"
+
+
+def test_one_page_alone_keeps_the_sidebar_and_footer_around_its_short_story():
+    art = extract_article(site_page(2), url(2), now=NOW)
+    assert "东北平原腹地" in art.body_text or STORIES[2][1] not in art.body_text  # what the memory is for
+
+
+def test_template_learned_from_other_pages_lets_the_short_story_win():
+    memory = TemplateMemory()
+    for i in range(MIN_PAGES):
+        first = extract_article(site_page(i), url(i), now=NOW, template=memory.template())
+        assert first.template_keys  # every page hands back its keys
+        memory.add(first.template_keys)
+    art = extract_article(site_page(2), url(2), now=NOW, template=memory.template())
+    assert art.body_text == STORIES[2][1]
+    assert "repeat on other pages" in art.provenance["template"]
+    assert art.is_article and art.provenance["body"]
+
+
+def test_keys_seen_on_one_other_page_are_not_template_yet():
+    memory = TemplateMemory()
+    memory.add(extract_article(site_page(0), url(0), now=NOW, template=frozenset()).template_keys)
+    assert memory.template() == frozenset()
+    art = extract_article(site_page(2), url(2), now=NOW, template=memory.template())
+    assert "template" not in art.provenance
+
+
+def test_template_lines_inside_the_story_block_are_dropped_but_its_text_stays():
+    footer_line = "本网站所有内容未经许可不得转载，欢迎各界人士对本网站提出意见和建议。"
+    pages = [
+        f"<html><body><table><tr><td><h1>{h}</h1><p>{t}</p><p>{footer_line}</p></td></tr></table></body></html>"
+        for h, t in STORIES
+    ]
+    template = frozenset({line_key(footer_line)})
+    art = extract_article(pages[3], url(3), now=NOW, template=template)
+    assert art.body_text == STORIES[3][1]
+
+
+def test_without_a_template_no_keys_are_computed():
+    art = extract_article(site_page(0), url(0), now=NOW)
+    assert art.template_keys == []
