@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler import api_lists
+from crawler.revisits import DEFAULT_SCHEDULE, parse_schedule
 
 LEVELS = ("national", "province", "city", "county", "department")
 SOURCE_KINDS = ("listing", "feed", "sitemap", "api", "auto")
@@ -35,6 +36,7 @@ SITE_KEYS = {
     "enabled",
     "notes",
     "max_articles",
+    "revisit",
 }
 SOURCE_KEYS = {"kind", "url", "max_pages"} | api_lists.API_KEYS
 TOP_KEYS = {"site", "watch", "defaults"}
@@ -82,6 +84,7 @@ class Site:
     verified: bool = False
     enabled: bool = True
     max_articles: int | None = None
+    revisit: tuple[int, ...] | None = DEFAULT_SCHEDULE  # seconds after first seen; None: no revisits
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -309,6 +312,10 @@ def _parse_site(c: ConfigChecker, idx: int, data: Any, defaults: Mapping[str, An
     enabled = c.typed(where, merged, "enabled", bool)
     max_articles = c.typed(where, merged, "max_articles", int)
     c.typed(where, merged, "notes", str)
+    try:
+        revisit = parse_schedule(merged.get("revisit"), parse_duration)
+    except ValueError as exc:
+        c.error(where, "revisit", str(exc))
     if len(c.problems) > before or not isinstance(name, str):
         return None
     return Site(
@@ -327,6 +334,7 @@ def _parse_site(c: ConfigChecker, idx: int, data: Any, defaults: Mapping[str, An
         verified=bool(verified),
         enabled=True if enabled is None else enabled,
         max_articles=max_articles,
+        revisit=revisit,
         raw=dict(data),
     )
 

@@ -26,6 +26,7 @@ from crawler.middlewares import ChallengeBlocked, OffsiteRequest
 from crawler.runstate import RunState, get_run_state
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
 from spiders.api_list import ApiListMixin, apply_seed, first_url
+from spiders.revisiting import RevisitMixin
 from storage.db import StorageError
 from storage.store_time import iso_utc
 
@@ -97,7 +98,7 @@ def _joined(value: Any) -> str | None:
     return value
 
 
-class SiteSpider(ApiListMixin, scrapy.Spider):
+class SiteSpider(ApiListMixin, RevisitMixin, scrapy.Spider):
     """Crawls one configured site (or ad-hoc URLs) and yields only articles not stored yet."""
 
     name = "site"
@@ -148,6 +149,7 @@ class SiteSpider(ApiListMixin, scrapy.Spider):
         spider.state.open(spider.site.name)
         spider.max_attempts = crawler.settings.getint("NEWSMON_MAX_ATTEMPTS", 3)
         spider.max_per_source = crawler.settings.getint("NEWSMON_MAX_ARTICLES_PER_SOURCE", 1000)
+        spider.setup_revisits(crawler)
         return spider
 
     def _resolve_site(self, settings: Any) -> Site:
@@ -253,6 +255,7 @@ class SiteSpider(ApiListMixin, scrapy.Spider):
         text, _encoding = decode_html(response.body, _charset(response))
         every_link = discovery.page_links(text, response.url)  # parsed once, for articles and pagination
         links = discovery.article_links(text, response.url, self.hosts, every_link)
+        self.note_list(response.url, [link.url for link in links])
         new = self._new_article_links([link.url for link in links])
         self.crawler.stats.inc_value("newsmon/links_found", len(links))
         yield from (self._article_request(url, source) for url in self._capped(new, source))
@@ -316,6 +319,7 @@ class SiteSpider(ApiListMixin, scrapy.Spider):
         if not entries:
             self.state.fail(response.url, "parse", "feed has no entries or is not a feed")
         urls = self._entry_urls(entries)
+        self.note_list(response.url, urls)
         self.crawler.stats.inc_value("newsmon/links_found", len(urls))
         yield from (
             self._article_request(url, source) for url in self._capped(self._new_article_links(urls), source)
@@ -460,7 +464,11 @@ class SiteSpider(ApiListMixin, scrapy.Spider):
                     except StorageError as exc:  # only an optimisation: the article itself still goes on
                         logger.error("%s", exc)
                         self.crawler.stats.set_value("newsmon/storage_error", str(exc))
-        data = art.to_dict()
+        yield self._article_item(art.to_dict(), response)
+
+    def _article_item(self, data: dict[str, Any], response: Response) -> dict[str, Any]:
+        """The item of an extracted article page (seeded with what an API list said about it)."""
+        assert self.site is not None
         fields = dict(
             url=response.url,
             original_url=response.url,
@@ -488,10 +496,11 @@ class SiteSpider(ApiListMixin, scrapy.Spider):
             http_etag=_header(response, "ETag"),
             http_last_modified=_header(response, "Last-Modified"),
             fetched_at=iso_utc(),
+            next_revisit_at=self.first_revisit(),
         )
         seed = {k: v for k, v in (response.meta.get("seed") or {}).items() if k in ARTICLE_KEYS}
         apply_seed(fields, seed, fields["provenance"])
-        yield article_item(**fields)
+        return article_item(**fields)
 
     # -- failures ---------------------------------------------------------------------------------
     def source_failed(self, failure: Failure) -> None:

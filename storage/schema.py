@@ -234,3 +234,50 @@ def m008_govdoc_fields(db: sqlite_utils.Database) -> None:
             db.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
     db.table("articles").create_index(["issuer"], if_not_exists=True)
     db.table("articles").create_index(["doc_number"], if_not_exists=True)
+
+
+@MIGRATIONS()
+def m009_revisits(db: sqlite_utils.Database) -> None:
+    """Revisits (issue #17): when each article is checked again, its edits (versions with diffs), removals."""
+    articles = db.table("articles")
+    for column, kind in (
+        ("next_revisit_at", str),
+        ("revisit_count", int),
+        ("last_checked_at", str),
+        ("removed_at", str),
+    ):
+        if column not in articles.columns_dict:
+            articles.add_column(column, kind)
+    # picking a site's due revisits, oldest due first, is one range scan of this index
+    articles.create_index(["site", "next_revisit_at"], if_not_exists=True)
+    articles.create_index(["removed_at"], if_not_exists=True)
+    # an archive older than revisits is checked once more (oldest first, within each run's budget)
+    db.execute("UPDATE articles SET next_revisit_at = first_seen_at WHERE next_revisit_at IS NULL")
+    versions = db.table("article_versions")
+    for column, kind in (
+        ("source", str),
+        ("fields", str),  # the edited fields' old values (JSON), document metadata included
+        ("changed", str),  # comma-separated names of the fields that changed
+        ("diff", str),
+        ("old_story_id", int),
+        ("new_story_id", int),
+        ("run_id", int),
+    ):
+        if column not in versions.columns_dict:
+            versions.add_column(column, kind)
+    versions.create_index(["seen_at"], if_not_exists=True)
+    for sql in (
+        """CREATE TABLE IF NOT EXISTS removals (
+        id INTEGER PRIMARY KEY, article_id INTEGER NOT NULL, site TEXT, removed_at TEXT NOT NULL,
+        evidence TEXT NOT NULL, detail TEXT, http_status INTEGER, run_id INTEGER,
+        restored_at TEXT, restored_evidence TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS idx_removals_article_id ON removals (article_id)",
+        "CREATE INDEX IF NOT EXISTS idx_removals_removed_at ON removals (removed_at)",
+        # a list page's links at its last parse, to notice an article dropping out while its neighbours stay
+        """CREATE TABLE IF NOT EXISTS list_snapshots (url TEXT PRIMARY KEY, site TEXT, links TEXT NOT NULL,
+        seen_at TEXT)""",
+        # unspent revisit budget per site (a fraction of a request carried to the next run)
+        "CREATE TABLE IF NOT EXISTS revisit_credit (site TEXT PRIMARY KEY, credit REAL NOT NULL DEFAULT 0)",
+    ):
+        db.execute(sql)

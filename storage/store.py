@@ -13,8 +13,9 @@ from typing import Any
 
 import sqlite_utils
 
-from storage import stories
+from storage import stories, versions
 from storage.db import connect, explain, open_db, write_transaction
+from storage.revisit_store import RevisitWrites, restore_article
 from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ ARTICLE_FIELDS = (
     "http_etag",
     "http_last_modified",
     "fetched_at",
+    "next_revisit_at",
 )
 JSON_FIELDS = ("images", "attachments", "provenance")
 
@@ -89,7 +91,7 @@ def run_of_process(
     return None if row is None else dict(zip(columns, row, strict=True))
 
 
-class Store:
+class Store(RevisitWrites):
     """One process's handle on the newsmon database; every write is a BEGIN IMMEDIATE transaction."""
 
     def __init__(
@@ -224,35 +226,21 @@ class Store:
     def _save_one(self, conn: sqlite3.Connection, item: Mapping[str, Any], run_id: int | None) -> str:
         row = _row_from_item(item)
         now = iso_utc()
-        existing = conn.execute(
-            "SELECT id, content_hash, title, body_text, published_at, duplicate_of FROM articles WHERE url = ?",
-            (row["url"],),
-        ).fetchone()
+        existing = conn.execute("SELECT id, removed_at FROM articles WHERE url = ?", (row["url"],)).fetchone()
         if existing is not None:
-            art_id, old_hash, old_title, old_body, old_pub, dup_of = existing
-            if old_hash == row["content_hash"]:
-                conn.execute(
-                    "UPDATE articles SET last_seen_at = ?, http_etag = ?, http_last_modified = ? WHERE id = ?",
-                    (now, row["http_etag"], row["http_last_modified"], art_id),
-                )
-                return "unchanged"
-            if dup_of is not None and old_body is None:
-                old_body = conn.execute("SELECT body_text FROM articles WHERE id = ?", (dup_of,)).fetchone()[
-                    0
-                ]
-            conn.execute(
-                "INSERT INTO article_versions (article_id, content_hash, title, body_text, published_at, seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (art_id, old_hash, old_title, old_body, old_pub, now),
-            )
-            if dup_of is None:
-                self._hand_body_to_copies(conn, art_id)
-            update = {k: v for k, v in row.items() if k not in ("url", "site")}
-            update.update(last_seen_at=now, run_id=run_id, duplicate_of=None)
-            cols = ", ".join(f"{k} = ?" for k in update)
-            conn.execute(f"UPDATE articles SET {cols} WHERE id = ?", (*update.values(), art_id))
-            stories.reassign(conn, art_id)
-            return "updated"
+            fresh = {
+                "last_seen_at": now,
+                "last_checked_at": now,
+                "http_etag": row["http_etag"],
+                "http_last_modified": row["http_last_modified"],
+            }
+            nxt = row.pop("next_revisit_at")
+            if nxt is not None:  # None: the revisit already set it (or it is not known)
+                fresh["next_revisit_at"] = nxt
+            outcome = versions.update_existing(conn, existing[0], row, run_id, now, fresh)
+            if existing[1] is not None:  # it answers with its article again: back
+                restore_article(conn, existing[0], "page answers with the article again", now)
+            return outcome
 
         row.update(first_seen_at=now, last_seen_at=now, run_id=run_id)
         twin = None
@@ -270,28 +258,6 @@ class Store:
         art_id = int(cur.lastrowid or 0)
         stories.assign(conn, art_id)
         return "duplicate" if twin is not None else "new"
-
-    @staticmethod
-    def _hand_body_to_copies(conn: sqlite3.Connection, art_id: int) -> None:
-        """Before an article's body changes, give its old body to the first exact copy pointing at it."""
-        heir = conn.execute(
-            "SELECT id FROM articles WHERE duplicate_of = ? ORDER BY id LIMIT 1", (art_id,)
-        ).fetchone()
-        if heir is None:
-            return
-        conn.execute(
-            "UPDATE articles SET (body_text, body_html, signature, duplicate_of) = "
-            "(SELECT body_text, body_html, signature, NULL FROM articles WHERE id = ?) WHERE id = ?",
-            (art_id, heir[0]),
-        )
-        conn.execute(
-            "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? AND id != ?",
-            (heir[0], art_id, heir[0]),
-        )
-        # the heir carries the old body now: near-duplicate candidate lookups must find it
-        blob = conn.execute("SELECT signature FROM articles WHERE id = ?", (heir[0],)).fetchone()[0]
-        if blob is not None:
-            stories.index_article(conn, heir[0], stories.parse_signature(blob))
 
     # -- list-page validators -----------------------------------------------------------------
     def source_state(self, url: str) -> dict[str, Any] | None:
