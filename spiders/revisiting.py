@@ -52,6 +52,9 @@ class RevisitMixin:
     site: Any
     state: Any
     refresh: bool
+    # provided by the spider: (kind, status, detail) of a failed request; a response's declared charset
+    classify: Any
+    charset_of: Any
 
     def setup_revisits(self, crawler: Any) -> None:
         """Read the revisit settings and hook the idle signal (called from from_crawler)."""
@@ -144,15 +147,11 @@ class RevisitMixin:
             if gone is not None:
                 self._removed(art, gone, f"{gone}: {response.url}", response.status, next_at)
                 return
-            from spiders.site import _charset  # the spider module imports this one
-
-            html, _enc = decode_html(response.body, _charset(response))
+            charset = self.charset_of(response)
+            html, _enc = decode_html(response.body, charset)
             try:
                 page = extract_article(
-                    response.body,
-                    response.url,
-                    declared_encoding=_charset(response),
-                    overrides=self.site.extract,
+                    response.body, response.url, declared_encoding=charset, overrides=self.site.extract
                 )
             except Exception as exc:  # extraction must never kill the crawl; record and go on
                 self.state.fail(art["url"], "parse", f"revisit: {type(exc).__name__}: {exc}")
@@ -191,9 +190,7 @@ class RevisitMixin:
 
     def revisit_failed(self, failure: Failure) -> None:
         """A revisit that could not be fetched: recorded; the article waits for its next check."""
-        from spiders.site import classify_failure  # the spider module imports this one
-
-        kind, status, detail = classify_failure(failure)
+        kind, status, detail = self.classify(failure)
         art = failure.request.meta["revisit"]  # type: ignore[attr-defined]
         self.crawler.stats.inc_value("newsmon/revisits/failed")
         self.state.fail(art["url"], kind, f"revisit: {detail}", status)

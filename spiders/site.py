@@ -102,6 +102,8 @@ class SiteSpider(ApiListMixin, RevisitMixin, scrapy.Spider):
     """Crawls one configured site (or ad-hoc URLs) and yields only articles not stored yet."""
 
     name = "site"
+    classify = staticmethod(classify_failure)  # for the revisit mixin
+    charset_of = staticmethod(_charset)
     # set in from_crawler, once the crawler (settings, run state) exists
     state: RunState
     refresh: bool

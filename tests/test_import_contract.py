@@ -40,6 +40,8 @@ STORAGE_LAYERS: list[tuple[str, ...]] = [
         "storage.runs",
         "storage.export",
         "storage.lookup",
+        "storage.versions",
+        "storage.revisit_store",
     ),
     ("storage.datasette_meta", "storage.datasette_plugin"),
 ]
