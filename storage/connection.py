@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import sqlite_utils
 
@@ -75,6 +76,12 @@ def _read_only_place(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+def sqlite_uri(path: str | os.PathLike[str], **params: str) -> str:
+    """A `file:` URI for a path, quoted, so '%41', '?' and '#' in a file name stay part of the name."""
+    uri = "file:" + quote(os.path.abspath(os.fspath(path)), safe="/")
+    return uri + ("?" + urlencode(params) if params else "")
+
+
 def connect(
     path: str | os.PathLike[str],
     *,
@@ -85,18 +92,12 @@ def connect(
     `setup` functions (SQL functions, before-commit work of the layers above) run on the new connection."""
     path = str(path)
     try:
-        if readonly:
-            conn = sqlite3.connect(
-                f"file:{path}?mode=ro",
-                uri=True,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-                factory=Connection,
-            )
-        else:
-            conn = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=Connection
-            )
+        # always a quoted URI, never the bare name (which an SQLite built with URI names would parse)
+        params = {"mode": "ro"} if readonly else {}
+        target = ":memory:" if path == ":memory:" else sqlite_uri(path, **params)
+        conn = sqlite3.connect(
+            target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=Connection
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not readonly:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]

@@ -23,6 +23,7 @@ from storage.connection import (
     StorageError,
     explain,
     sidecar_lock,
+    sqlite_uri,
     write_transaction,
 )
 from storage.connection import connect as _connect
@@ -37,6 +38,7 @@ __all__ = [
     "migrate",
     "open_db",
     "sidecar_lock",
+    "sqlite_uri",
     "write_transaction",
 ]
 
@@ -52,7 +54,7 @@ def connect(path: str | os.PathLike[str], *, readonly: bool = False) -> sqlite_u
 @contextlib.contextmanager
 def _migration_lock(path: str) -> Iterator[None]:
     """Serialize schema migration across processes (first runs of several crawls at once)."""
-    if path == ":memory:" or path.startswith("file:"):
+    if path == ":memory:":
         yield
         return
     with sidecar_lock(path, "migrate"):

@@ -14,7 +14,7 @@ from crawler.commands.common import db_option, friendly_errors, settings_option,
 from crawler.runner import CrawlJob, CrawlResult, CrawlsTerminated, reap_dead_runs, run_crawls
 from crawler.sites import NAME_RE, Site, adhoc_sites, parse_sites, read_toml, select_sites
 from crawler.watchconfig import parse_watches
-from storage.db import StorageError, open_db
+from storage.db import StorageError, open_db, sqlite_uri
 from storage.store import BAD_STATUSES, Store, run_of_process
 
 
@@ -72,7 +72,7 @@ def summarize_runs(db_path: str, results: list[CrawlResult]) -> list[dict]:
     )
     keys = ("id", "site", "status", "reason", "pages", "new", "duplicate", "updated", "failures")
     rows = []
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True, timeout=30)
     try:
         for r in results:
             row = run_of_process(conn, r.site, r.pid, r.started_at, columns)
@@ -151,7 +151,7 @@ class CrawlProgress:
 
     def _stored(self) -> int:
         try:
-            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=1)
+            conn = sqlite3.connect(sqlite_uri(self.db_path, mode="ro"), uri=True, timeout=1)
             try:
                 return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
             finally:

@@ -16,7 +16,7 @@ from crawler.commands.common import friendly_errors, newsmon_command
 from crawler.dedup import canonicalize_url
 from crawler.runner import CrawlJob, describe_exit, run_crawls
 from crawler.sites import load_sites
-from storage.db import open_db
+from storage.db import open_db, sqlite_uri
 
 # The demo sites live on this machine: no need to be slow, but keep robots.txt and retries on.
 DEMO_SETTINGS: dict[str, str | int | float] = {
@@ -113,7 +113,7 @@ def _prepare_db(db_path: str) -> None:
     path = Path(db_path)
     if path.exists():
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            conn = sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True)
             marker = conn.execute("SELECT count(*) FROM sites WHERE config LIKE '%127.0.0.1%'").fetchone()[0]
             others = conn.execute(
                 "SELECT count(*) FROM sites WHERE config NOT LIKE '%127.0.0.1%'"

@@ -55,7 +55,13 @@ def build_datasette(db_path: str, *, settings: dict[str, Any] | None = None, all
     combined = {**SETTINGS, "allow_sql": allow_sql, **(settings or {})}
     # files= (not immutables=): datasette opens it read-only (mode=ro), never immutable, so rows written
     # by a running crawl show up; it has no write path unless a plugin adds one.
-    return Datasette([db_path], metadata=build_metadata(name), settings=combined)
+    ds = Datasette([db_path], metadata=build_metadata(name), settings=combined)
+    from storage.datasette_db import QuotedPathDatabase
+
+    route = ds.databases[name].route
+    ds.remove_database(name)  # the same file, opened through a quoted URI ('%41.db' is not 'A.db')
+    ds.add_database(QuotedPathDatabase(ds, path=db_path, is_mutable=True), name=name, route=route)
+    return ds
 
 
 @click.command()

@@ -1,0 +1,29 @@
+"""Datasette's database object for a newsmon file, opened through a quoted `file:` URI.
+
+Datasette 0.65 builds `file:{path}?mode=ro` from the bare path, so a name holding '%41', '?' or '#' opens
+another file or fails; this subclass differs only in quoting the path (storage.db.sqlite_uri).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from datasette.database import Database
+
+from storage.db import sqlite_uri
+
+
+class QuotedPathDatabase(Database):
+    """A mutable, read-only datasette Database whose file name is never parsed as a URI."""
+
+    def connect(self, write: bool = False) -> sqlite3.Connection:
+        """A read-only connection (a write one only when datasette itself asks for it)."""
+        if self.is_memory or self.memory_name:
+            return super().connect(write)
+        params: dict[str, Any] = {} if write else {"mode": "ro"}
+        if not write and self.ds.nolock:
+            params["nolock"] = "1"
+        conn = sqlite3.connect(sqlite_uri(self.path, **params), uri=True, check_same_thread=False)
+        self._all_file_connections.append(conn)
+        return conn
