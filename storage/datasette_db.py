@@ -1,7 +1,7 @@
 """Datasette's database object for a newsmon file, opened through a quoted `file:` URI.
 
 Datasette 0.65 builds `file:{path}?mode=ro` from the bare path, so a name holding '%41', '?' or '#' opens
-another file or fails; this subclass differs only in quoting the path (storage.db.sqlite_uri).
+another file or fails; this subclass differs only in quoting the path (storage.connection.sqlite_uri).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from datasette.database import Database
 
-from storage.db import sqlite_uri
+from storage.connection import sqlite_uri
 
 
 class QuotedPathDatabase(Database):

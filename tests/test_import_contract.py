@@ -43,7 +43,7 @@ STORAGE_LAYERS: list[tuple[str, ...]] = [
         "storage.versions",
         "storage.revisit_store",
     ),
-    ("storage.datasette_meta", "storage.datasette_plugin"),
+    ("storage.datasette_meta", "storage.datasette_plugin", "storage.datasette_db"),
 ]
 
 
