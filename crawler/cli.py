@@ -24,6 +24,7 @@ def main(verbose: int) -> None:
 
 def _register() -> None:
     from crawler.commands import (
+        changes,
         crawl,
         demo,
         export,
@@ -36,7 +37,7 @@ def _register() -> None:
         watch,
     )
 
-    for module in (crawl, demo, export, extract, schedule, serve, sites, stories, watch, scaleout):
+    for module in (crawl, changes, demo, export, extract, schedule, serve, sites, stories, watch, scaleout):
         for cmd in module.COMMANDS:
             main.add_command(cmd)
 

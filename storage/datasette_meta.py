@@ -53,6 +53,10 @@ ARTICLE_COLUMNS = {
     "first_seen_at": _zh_en("首次发现", "first seen (UTC)"),
     "last_seen_at": _zh_en("最近发现", "last seen (UTC)"),
     "run_id": _zh_en("抓取批次", "crawl run"),
+    "next_revisit_at": _zh_en("下次复查", "next revisit due (UTC; empty: no more)"),
+    "revisit_count": _zh_en("复查次数", "times checked again after the first fetch"),
+    "last_checked_at": _zh_en("最近复查", "last checked (UTC)"),
+    "removed_at": _zh_en("删除时间", "found removed (UTC; empty: online). See the removed_articles query"),
 }
 STORY_COLUMNS = {
     "id": _zh_en("事件编号", "story id"),
@@ -66,6 +70,7 @@ STORY_COLUMNS = {
     "created_at": _zh_en("创建时间", "created (UTC)"),
     "updated_at": _zh_en("更新时间", "updated (UTC)"),
     "day": _zh_en("日期", "publish date"),
+    "first_removed_at": _zh_en("首发稿删除时间", "when the first publisher's copy was found removed"),
     "first_site_title": _zh_en("首发站点名称", "first publisher's name"),
     "region": _zh_en("地区", "region"),
     "level": _zh_en("级别", "level (national, province, city, county, department)"),
@@ -149,6 +154,33 @@ ORDER BY failures_last_day DESC, s.name""",
         "AND (coalesce(:issuer, '') = '' OR a.issuer = :issuer) "
         "ORDER BY coalesce(a.written_at, a.published_at) DESC, a.id DESC LIMIT 500",
     },
+    "recently_edited": {
+        "title": _zh_en("最近修改的文章", "Recently edited articles"),
+        "description": "复查发现的修改（标题、正文、发布时间、来源、文件信息；不含页面装饰） · Edits found by "
+        "revisits (title, body, publish time, 来源, document fields; never page chrome), newest first.",
+        "sql": "SELECT v.id AS version, v.seen_at, a.site, a.title, v.changed, a.story_id, "
+        "CASE WHEN st.first_article_id = a.id THEN '首发 first' ELSE '转载 copy' END AS role, "
+        "substr(v.diff, 1, 300) AS diff_start, a.url FROM article_versions v JOIN articles a ON a.id = v.article_id "
+        "LEFT JOIN stories st ON st.id = a.story_id ORDER BY v.seen_at DESC, v.id DESC LIMIT 500",
+    },
+    "removed_articles": {
+        "title": _zh_en("已删除的文章", "Removed articles"),
+        "description": "复查发现被删除的文章及证据（404/410、跳转首页或列表、软 404、从列表消失）；恢复的也在 · "
+        "Articles found removed, with the evidence; restored ones show when they came back.",
+        "sql": "SELECT r.removed_at, r.restored_at, a.site, a.title, r.evidence, r.detail, a.story_id, "
+        "CASE WHEN st.first_article_id = a.id THEN '首发 first' ELSE '转载 copy' END AS role, a.url, a.id AS article "
+        "FROM removals r JOIN articles a ON a.id = r.article_id LEFT JOIN stories st ON st.id = a.story_id "
+        "ORDER BY r.removed_at DESC, r.id DESC LIMIT 500",
+    },
+    "version_diff": {
+        "title": _zh_en("修改对比", "A version's diff"),
+        "description": "输入版本编号（见 最近修改的文章）：逐字对比，[-删去-]{+新增+} · Enter a version id: the "
+        "character-level diff, [-removed-]{+added+}, and the text before and now.",
+        "sql": "SELECT v.id AS version, v.seen_at, v.changed, v.diff, v.title AS title_before, a.title AS title_now, "
+        "v.published_at AS published_before, a.published_at AS published_now, v.source AS source_before, "
+        "a.source AS source_now, v.body_text AS body_before, a.body_text AS body_now, a.url "
+        "FROM article_versions v JOIN articles a ON a.id = v.article_id WHERE v.id = :version",
+    },
     "search": {
         "title": _zh_en("全文检索", "Full-text search"),
         "description": "标题与正文检索，两个字的词也可（如 长春、振兴）；空格分隔的词须全部出现 · Title and body "
@@ -197,7 +229,9 @@ def build_metadata(database: str = "news") -> dict[str, Any]:
         "stories": {
             "title": _zh_en("事件", "Stories"),
             "description": "近似重复文章的聚类 · Clusters of near-duplicate articles.",
-            "columns": {k: v for k, v in STORY_COLUMNS.items() if k not in ("copies", "day")},
+            "columns": {
+                k: v for k, v in STORY_COLUMNS.items() if k not in ("copies", "day", "first_removed_at")
+            },
             "sort_desc": "first_published_at",
             "facets": ["first_site", "claimed_origin"],
             "label_column": "title",

@@ -13,7 +13,8 @@ VIEWS = {
     "story_list": """
         SELECT st.id, st.title, st.first_published_at, substr(st.first_published_at, 1, 10) AS day,
                st.first_site, si.title AS first_site_title, si.region, si.level, st.claimed_origin,
-               st.size AS copies, a.source, a.column_name, a.url, st.first_article_id, st.updated_at
+               st.size AS copies, a.source, a.column_name, a.url, st.first_article_id, st.updated_at,
+               a.removed_at AS first_removed_at
         FROM stories st
         LEFT JOIN articles a ON a.id = st.first_article_id
         LEFT JOIN sites si ON si.name = st.first_site
@@ -22,7 +23,7 @@ VIEWS = {
         SELECT a.id, a.title, a.published_at, substr(a.published_at, 1, 10) AS day, a.site,
                si.title AS site_title, si.region, si.level, a.source, a.column_name, a.author, a.story_id,
                CASE WHEN st.first_article_id = a.id THEN 'first' ELSE 'copy' END AS role,
-               a.duplicate_of, a.url, a.fetched_at
+               a.duplicate_of, a.url, a.fetched_at, a.removed_at
         FROM articles a
         LEFT JOIN sites si ON si.name = a.site
         LEFT JOIN stories st ON st.id = a.story_id

@@ -42,6 +42,7 @@ STORAGE_LAYERS: list[tuple[str, ...]] = [
         "storage.lookup",
         "storage.versions",
         "storage.revisit_store",
+        "storage.changes",
     ),
     ("storage.datasette_meta", "storage.datasette_plugin", "storage.datasette_db"),
 ]

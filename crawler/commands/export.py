@@ -17,6 +17,7 @@ from typing import IO, Any
 import click
 
 from crawler.commands.common import check_sites, db_option, friendly_errors
+from storage import changes as versions_log
 from storage.db import StorageError, connect, open_db
 from storage.search import FTS_TABLE, match_expression
 
@@ -303,6 +304,12 @@ def _parse_fields(value: str | None, all_copies: bool) -> list[str]:
 @click.option("--story", type=int, help="Only this story.")
 @click.option("--all-copies", is_flag=True, help="Every copy of every story instead of one row per story.")
 @click.option("--fields", help=f"Comma-separated columns to export, from: {', '.join(FIELDS)}.")
+@click.option(
+    "--versions",
+    is_flag=True,
+    help="Previous versions of edited articles (old fields, diff, story before/after) instead of stories; "
+    "--since then means seen on or after.",
+)
 @friendly_errors
 def export(
     db_path: str,
@@ -318,6 +325,7 @@ def export(
     story: int | None,
     all_copies: bool,
     fields: str | None,
+    versions: bool = False,
 ) -> None:
     """Export stories (one row each: first publisher, number of copies) or, with --all-copies, every copy.
 
@@ -338,11 +346,16 @@ def export(
         raise click.BadParameter("xlsx needs a file: -o stories.xlsx", param_hint="-o")
     if bom and fmt != "csv":
         raise click.BadParameter("--bom is for csv", param_hint="--bom")
-    columns = _parse_fields(fields, all_copies)
-    sql, params = build_query(
-        fields=columns, all_copies=all_copies, sites=sites, region=region, since=since, until=until,
-        query=query, story=story,
-    )  # fmt: skip
+    if versions:
+        columns, sql, params = _versions_query(
+            since, sites, all_copies or region or until or query or story or fields
+        )
+    else:
+        columns = _parse_fields(fields, all_copies)
+        sql, params = build_query(
+            fields=columns, all_copies=all_copies, sites=sites, region=region, since=since, until=until,
+            query=query, story=story,
+        )  # fmt: skip
     if not Path(db_path).is_file():
         raise StorageError(f"{db_path}: no such database")
     ready = open_db(db_path)  # apply pending migrations (the full-text index) before reading
@@ -372,6 +385,15 @@ def export(
     finally:
         db.conn.close()
     click.echo(f"exported {n} row(s)" + (f" to {output}" if path else ""), err=True)
+
+
+def _versions_query(since: str | None, sites: tuple[str, ...], others: object) -> tuple[list[str], str, list]:
+    """Columns, SQL and parameters of `export --versions` (only --site and --since combine with it)."""
+    if others:
+        raise click.BadParameter("combines only with --site and --since", param_hint="--versions")
+    bound = _time_bound(since, upper=False) if since else None
+    sql, params = versions_log.version_query(bound[1] if bound else None, sites)
+    return list(versions_log.VERSION_FIELDS), sql, params
 
 
 COMMANDS = [export]

@@ -42,7 +42,7 @@ def stories_cmd(site: str | None, min_copies: int, limit: int, as_json: bool, db
         where.append("EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id AND a.site = ?)")
         args.append(site)
     sql = (
-        "SELECT s.id, s.size, s.first_site, s.first_published_at, s.claimed_origin, s.title, a.url "
+        "SELECT s.id, s.size, s.first_site, s.first_published_at, s.claimed_origin, s.title, a.url, a.removed_at "
         "FROM stories s LEFT JOIN articles a ON a.id = s.first_article_id "
         f"WHERE {' AND '.join(where)} ORDER BY s.size DESC, s.first_published_at DESC, s.id"
     )
@@ -51,17 +51,19 @@ def stories_cmd(site: str | None, min_copies: int, limit: int, as_json: bool, db
     rows = db.conn.execute(sql, args).fetchall()
     db.conn.close()
     if as_json:
-        keys = ("story", "copies", "first_site", "first_published_at", "claimed_origin", "title", "first_url")
+        keys = ("story", "copies", "first_site", "first_published_at", "claimed_origin", "title", "first_url",
+                "first_removed_at")  # fmt: skip
         for row in rows:
             click.echo(json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False))
         return
     head = f"{'story':>7}  {'copies':>6}  {pad('first publisher', 18)}  {pad('first time', 25)}  "
     head += f"{pad('claimed origin', 16)}  title"
     click.echo(head)
-    for sid, size, first_site, first_time, origin, title, _url in rows:
+    for sid, size, first_site, first_time, origin, title, _url, removed in rows:
+        gone = f"  [first copy removed {removed[:16]}]" if removed else ""
         click.echo(
             f"{sid:>7}  {size:>6}  {pad(first_site or '-', 18)}  {pad(first_time or '-', 25)}  "
-            f"{pad(origin or '-', 16)}  {title or ''}"
+            f"{pad(origin or '-', 16)}  {title or ''}{gone}"
         )
     if not rows:
         click.echo("(no stories match)")

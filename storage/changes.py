@@ -1,0 +1,83 @@
+"""Reads of what changed on stored articles: edits (article_versions), removals and restorations."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+KINDS = ("edited", "removed", "restored")
+COLUMNS = ("kind", "at", "site", "article_id", "story_id", "first_of_story", "title", "url", "what", "ref")
+_EVENTS = """
+SELECT 'edited' AS kind, v.seen_at AS at, a.site, a.id AS article_id, a.story_id, a.title, a.url,
+       v.changed AS what, v.id AS ref
+FROM article_versions v JOIN articles a ON a.id = v.article_id
+UNION ALL
+SELECT 'removed', r.removed_at, a.site, a.id, a.story_id, a.title, a.url,
+       r.evidence || coalesce(' (' || r.detail || ')', ''), r.id
+FROM removals r JOIN articles a ON a.id = r.article_id
+UNION ALL
+SELECT 'restored', r.restored_at, a.site, a.id, a.story_id, a.title, a.url,
+       coalesce(r.restored_evidence, '') || ' after ' || r.evidence, r.id
+FROM removals r JOIN articles a ON a.id = r.article_id WHERE r.restored_at IS NOT NULL
+"""
+
+
+def list_changes(
+    conn: sqlite3.Connection,
+    since: str | None = None,
+    sites: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Edit, removal and restoration events, newest first, optionally since an ISO UTC time, per site or kind."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown change kinds: {sorted(unknown)}")
+    where, args = [], []
+    if since:
+        where.append("e.at >= ?")
+        args.append(since)
+    if sites:
+        where.append(f"e.site IN ({','.join('?' * len(sites))})")
+        args.extend(sites)
+    if kinds:
+        where.append(f"e.kind IN ({','.join('?' * len(kinds))})")
+        args.extend(kinds)
+    sql = (
+        "SELECT e.kind, e.at, e.site, e.article_id, e.story_id, "
+        "coalesce(st.first_article_id = e.article_id, 0), e.title, e.url, e.what, e.ref "
+        f"FROM ({_EVENTS}) e LEFT JOIN stories st ON st.id = e.story_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY e.at DESC, e.ref DESC"
+        + (" LIMIT ?" if limit else "")
+    )
+    cur = conn.execute(sql, (*args, limit) if limit else args)
+    return [dict(zip(COLUMNS, r, strict=True)) for r in cur]
+
+
+def version_diff(conn: sqlite3.Connection, version_id: int) -> str | None:
+    """The stored diff of one version (None when there is no such version)."""
+    row = conn.execute("SELECT diff FROM article_versions WHERE id = ?", (version_id,)).fetchone()
+    return None if row is None else (row[0] or "")
+
+
+VERSION_FIELDS = (
+    "version_id", "article_id", "site", "url", "seen_at", "changed", "old_title", "old_published_at",
+    "old_source", "old_body_text", "old_fields", "diff", "old_story_id", "new_story_id", "title_now",
+)  # fmt: skip
+_VERSION_SQL = """SELECT v.id, v.article_id, a.site, a.url, v.seen_at, v.changed, v.title, v.published_at,
+       v.source, v.body_text, v.fields, v.diff, v.old_story_id, v.new_story_id, a.title
+FROM article_versions v JOIN articles a ON a.id = v.article_id"""
+
+
+def version_query(since: str | None = None, sites: Sequence[str] = ()) -> tuple[str, list[Any]]:
+    """(sql, params) reading every stored previous version (VERSION_FIELDS), oldest first, for export."""
+    where, args = [], []
+    if since:
+        where.append("v.seen_at >= ?")
+        args.append(since)
+    if sites:
+        where.append(f"a.site IN ({','.join('?' * len(sites))})")
+        args.extend(sites)
+    return _VERSION_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY v.id", args
