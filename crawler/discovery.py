@@ -16,6 +16,7 @@ import lxml.etree as etree
 import lxml.html
 
 from crawler import api_lists, sitehosts
+from crawler.listlinks import hidden_fragments, roles
 
 MAX_XML_BYTES = 50 * 1024 * 1024  # after decompression
 ATTACHMENT_EXT = re.compile(
@@ -38,7 +39,12 @@ LIST_URL = re.compile(
     r"|(/(search|login|register|rss|sitemap)\b)|([?&](page|pageno|pageindex|p)=\d+)|(/$)",
     re.I,
 )
-NEXT_TEXT = re.compile(r"^\s*(下一页|下页|后一页|next\s*page|next|›|»|>)\s*$", re.I)
+PAGINATION_URL = re.compile(r"/index_\d+\.\w+$|[?&](?:page|pageno|pageindex|p)=\d+", re.I)
+NEXT_TEXT = re.compile(
+    r"^\s*(?:(?:下一页|下页|后一页|后页|next\s*page|next)\s*[>»›]{0,2}|[›»>]{1,2})\s*$", re.I
+)
+# hrefs of a script template ("' + url + '", "${url}"), not addresses
+TEMPLATE_HREF = re.compile(r"['\"+]\s*\+|\$\{|\{\{|<%")
 CREATE_PAGE = re.compile(
     r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]"
 )
@@ -57,6 +63,7 @@ class Link:
 
     url: str
     text: str = ""
+    role: str = ""  # "list" (in the page's repeated list), "nav" (in another repeated group), "next", ""
 
 
 @dataclass(frozen=True)
@@ -105,18 +112,21 @@ def parse_html(text: str | bytes, base_url: str) -> lxml.html.HtmlElement | None
     return doc
 
 
-def all_links(doc: lxml.html.HtmlElement, base_url: str) -> list[Link]:
-    """Every <a href> with absolute URL and collapsed anchor text, fragments dropped."""
+def all_links(
+    doc: lxml.html.HtmlElement, base_url: str, role_of: dict[etree._Element, str] | None = None
+) -> list[Link]:
+    """Every <a href> with absolute URL, collapsed anchor text and its role, fragments dropped."""
     out = []
     for a in doc.iter("a"):
         href = (a.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
+        if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")) or TEMPLATE_HREF.search(href):
             continue
         url = urljoin(base_url, href)
         if not url.startswith(("http://", "https://")):
             continue
         text = " ".join((a.text_content() or a.get("title") or "").split())
-        out.append(Link(url.split("#", 1)[0], text or (a.get("title") or "").strip()))
+        role = "next" if "next" in (a.get("rel") or "").lower().split() else (role_of or {}).get(a, "")
+        out.append(Link(url.split("#", 1)[0], text or (a.get("title") or "").strip(), role))
     return out
 
 
@@ -126,35 +136,50 @@ def hanweb_records(text: str, base_url: str) -> list[Link]:
     for chunk in HANWEB_RECORD.findall(text):
         frag = parse_html(chunk, base_url)
         if frag is not None:
-            out.extend(all_links(frag, base_url))
+            out.extend(Link(link.url, link.text, "list") for link in all_links(frag, base_url))
     return out
 
 
 def page_links(html: str, base_url: str) -> list[Link]:
-    """Every link of a page: its anchors and the records of Hanweb lists, from one parse."""
+    """Every link of a page with its role, the list links of markup in comments and scripts, Hanweb records."""
     doc = parse_html(html, base_url)
-    return (all_links(doc, base_url) if doc is not None else []) + hanweb_records(html, base_url)
+    if doc is None:
+        return hanweb_records(html, base_url)
+    links = all_links(doc, base_url, roles(doc))
+    for frag in hidden_fragments(doc, base_url):
+        links.extend(link for link in all_links(frag, base_url, roles(frag)) if link.role == "list")
+    return links + hanweb_records(html, base_url)
 
 
 def article_links(
     html: str, base_url: str, hosts: Iterable[str], links: list[Link] | None = None
 ) -> list[Link]:
-    """Links on a column page that lead to articles of this site (not navigation, columns or files)."""
+    """Links on a column page that lead to articles of this site (not navigation, columns or files).
+
+    When the page has a repeated list (see crawler/listlinks.py), its links are the articles, whatever their
+    URL looks like, and menus are never; links in no group still count when shaped like an article. A page
+    without a list falls back on URL shapes, leaving out the links of its menus.
+    """
     hosts = set(hosts) | {netloc(base_url)}
     if links is None:
         links = page_links(html, base_url)
+    has_list = any(link.role == "list" for link in links)
     seen: set[str] = set()
     out = []
     for link in links:
-        if link.url in seen or not same_site(link.url, hosts):
+        if link.url in seen or not same_site(link.url, hosts) or link.role in ("nav", "next"):
             continue
-        if ATTACHMENT_EXT.search(urlsplit(link.url).path):
+        if ATTACHMENT_EXT.search(urlsplit(link.url).path) or NEXT_TEXT.match(link.text):
             continue
-        looks_article = is_article_url(link.url)
-        looks_list = is_list_url(link.url)
-        if looks_article or (
-            not looks_list and len(link.text) >= MIN_ANCHOR_CHARS and _has_page_ext(link.url)
-        ):
+        if link.role == "list":
+            ok = not PAGINATION_URL.search(link.url) and (len(link.text) > 3 or is_article_url(link.url))
+        elif has_list:
+            ok = is_article_url(link.url) and len(link.text) >= MIN_ANCHOR_CHARS
+        else:
+            ok = is_article_url(link.url) or (
+                not is_list_url(link.url) and len(link.text) >= MIN_ANCHOR_CHARS and _has_page_ext(link.url)
+            )
+        if ok:
             seen.add(link.url)
             out.append(link)
     return out
@@ -216,7 +241,11 @@ def next_pages(html: str, page_url: str, hosts: Iterable[str], links: list[Link]
         if current + 1 < total:
             out.append(urljoin(page_url, f"{prefix}_{current + 1}.{ext}"))
     for link in page_links(html, page_url) if links is None else links:
-        if NEXT_TEXT.match(link.text) and same_site(link.url, hosts) and link.url != page_url:
+        if (
+            (link.role == "next" or NEXT_TEXT.match(link.text))
+            and same_site(link.url, hosts)
+            and link.url != page_url
+        ):
             out.append(link.url)
     return list(dict.fromkeys(out))
 
