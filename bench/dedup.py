@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 import bench.common  # noqa: E402,F401 - keeps bench/ itself off sys.path (it would shadow `incremental`)
 from bench.dedup_gen import Article, Gen, labelled_corpus  # noqa: E402
-from crawler import dedup  # noqa: E402
+from crawler import signatures as dedup  # noqa: E402
 from storage import stories  # noqa: E402
 from storage.store import Store  # noqa: E402
 

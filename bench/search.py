@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from crawler.dedup import content_hash  # noqa: E402
+from crawler.signatures import content_hash  # noqa: E402
 from demo.world import sample_articles  # noqa: E402
 from storage import search  # noqa: E402
 from storage.db import open_db, write_transaction  # noqa: E402

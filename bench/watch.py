@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from crawler import dedup  # noqa: E402
+from crawler import signatures as dedup  # noqa: E402
 from demo.world import build_world, sample_articles  # noqa: E402
 from storage import watch_match as M  # noqa: E402
 from storage import watches as W  # noqa: E402

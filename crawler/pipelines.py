@@ -10,8 +10,8 @@ from typing import Any
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.dedup import canonicalize_url, content_hash, signature
 from crawler.runstate import get_run_state
+from crawler.signatures import canonicalize_url, content_hash, signature
 from storage.db import StorageError
 
 logger = logging.getLogger(__name__)

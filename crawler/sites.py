@@ -104,7 +104,7 @@ class Site:
         """Alias host → the first source's host, the map canonical URLs are made with."""
         if not self.aliases or not self.sources:
             return {}
-        from crawler.dedup import host_aliases  # numpy-backed module: loaded only when URLs are made
+        from crawler.signatures import host_aliases  # numpy-backed module: loaded only when URLs are made
 
         return host_aliases(_netloc(self.sources[0].url), self.aliases)
 

@@ -1,7 +1,7 @@
 """Story clustering: near-duplicate candidate index (LSH bands in SQLite) and story membership.
 
 An article joins the story of its most similar verified candidate, or starts a new one. Candidates come
-from LSH band keys of its MinHash signature (layout documented in ``crawler.dedup``), looked up by primary
+from LSH band keys of its MinHash signature (layout documented in ``crawler.signatures``), looked up by primary
 key, so the cost per article does not grow with the archive. A story's representative (first article) is
 the member with the earliest publish time, ties and missing times broken by article id; it changes only
 when a strictly earlier member joins, so re-seeing articles never flips it.
@@ -59,7 +59,7 @@ _CHINA = timezone(timedelta(hours=8))
 
 
 class Signature(NamedTuple):
-    """A parsed ``crawler.dedup.signature``: header, MinHash values, and short-body lines."""
+    """A parsed ``crawler.signatures.signature``: header, MinHash values, and short-body lines."""
 
     head: bytes
     shingles: int
@@ -75,7 +75,7 @@ class Signature(NamedTuple):
 
 
 def parse_signature(blob: bytes) -> Signature:
-    """Split signature bytes into their parts (see crawler.dedup for the layout)."""
+    """Split signature bytes into their parts (see crawler.signatures for the layout)."""
     _version, _k, perms, shingles = _HEADER.unpack_from(blob, 0)
     end = 8 + 4 * perms
     values = np.frombuffer(blob, dtype="<u4", count=perms, offset=8)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.dedup_gen import Gen  # noqa: E402
-from crawler import dedup
+from crawler import signatures as dedup
 from storage import stories
 
 ARTICLE = (

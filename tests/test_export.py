@@ -46,7 +46,7 @@ ARTICLES = [
 
 def make_db(path: Path) -> Path:
     """A small newsmon database: one story copied twice (exact copies), three single stories, runs, failures."""
-    from crawler.dedup import content_hash, signature
+    from crawler.signatures import content_hash, signature
     from storage.store import Store
 
     with Store(path) as store:

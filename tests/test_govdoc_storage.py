@@ -9,8 +9,8 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.dedup import content_hash, signature
 from crawler.extract import extract_article
+from crawler.signatures import content_hash, signature
 from storage.datasette_meta import ARTICLE_COLUMNS, QUERIES
 from storage.db import open_db
 from storage.schema import GOVDOC_COLUMNS, MIGRATIONS

@@ -43,7 +43,7 @@ def client(url: str) -> Any:
 
 def expected_urls(srv: Any) -> set[str]:
     """Canonical URLs of every demo article."""
-    from crawler.dedup import canonicalize_url
+    from crawler.signatures import canonicalize_url
 
     return {canonicalize_url(a["url"]) for a in srv.truth()["articles"]}
 
@@ -461,8 +461,8 @@ def test_enqueue_of_a_site_already_in_the_cluster_is_recorded_skipped(
 
 def test_ingest_runs_keyword_watches_at_the_end_of_a_run(redis_server: Any, tmp_path: Path) -> None:
     """In cluster mode the single writer evaluates watches, as a local crawl does at its end."""
-    from crawler.dedup import content_hash
     from crawler.distributed.ingest import Ingest
+    from crawler.signatures import content_hash
     from crawler.watchconfig import watch_from_options
     from storage.store import Store
     from storage.watches import save_watch

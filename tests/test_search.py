@@ -19,7 +19,7 @@ from tests.test_export import make_db
 
 
 def art(url: str, title: str, body: str, **kw: object) -> dict:
-    from crawler.dedup import content_hash
+    from crawler.signatures import content_hash
 
     return {"url": url, "site": "s1", "title": title, "body_text": body, "content_hash": content_hash(body),
             "published_at": "2023-11-28T09:30:00+08:00", **kw}  # fmt: skip

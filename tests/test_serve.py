@@ -142,7 +142,7 @@ def fetch_json(url: str) -> Any:
 
 
 def test_real_server_on_loopback_reads_while_a_crawl_writes(tmp_path: Path) -> None:
-    from crawler.dedup import content_hash
+    from crawler.signatures import content_hash
     from storage.store import Store
 
     db = make_db(tmp_path / "live.db")

@@ -14,7 +14,7 @@ from storage.store import Store
 
 
 def art(url: str, body: str = "正文第一段。正文第二段。", **kw: object) -> dict:
-    from crawler.dedup import content_hash
+    from crawler.signatures import content_hash
 
     row = {
         "url": url,

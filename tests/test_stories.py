@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.dedup_gen import Gen, labelled_corpus  # noqa: E402
-from crawler import dedup
+from crawler import signatures as dedup
 from crawler.cli import main
 from crawler.commands.stories import rebuild
 from storage import stories

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from crawler import dedup
+from crawler import signatures as dedup
 
 
 class Receiver:

@@ -7,7 +7,7 @@ import logging
 
 import click
 
-from crawler import dedup as fingerprints
+from crawler import signatures
 from crawler.commands.common import check_sites, db_option, friendly_errors, pad, require_db
 from storage import stories as story_index
 from storage.db import open_db, write_transaction
@@ -113,7 +113,7 @@ def rebuild(db_path: str, chunk: int = 2000, restart: bool = False, echo: bool =
                 break
             # Signatures follow the current shingling; recompute them from the stored body, a chunk at a time.
             bodies = [(art_id, body, old) for art_id, body, old in rows if body is not None]
-            fresh = fingerprints.signature_batch(body for _, body, _ in bodies)
+            fresh = signatures.signature_batch(body for _, body, _ in bodies)
             for (art_id, _, old), new in zip(bodies, fresh, strict=True):
                 if new != old:
                     conn.execute("UPDATE articles SET signature = ? WHERE id = ?", (new, art_id))
