@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 import bench.common  # noqa: E402,F401 - keeps bench/ itself off sys.path (it would shadow `incremental`)
 from bench.dedup_gen import Article, Gen, labelled_corpus  # noqa: E402
 from crawler import signatures as dedup  # noqa: E402
+from storage import signatures as sigcodec  # noqa: E402
 from storage import stories  # noqa: E402
 from storage.store import Store  # noqa: E402
 
@@ -248,10 +249,7 @@ class Background:
         idx = np.where(mask, idx, idx[:, :1])  # unused slots repeat the first paragraph
         vals = self.values[idx].min(axis=1).astype("<u4")
         sizes = self.sizes[idx].sum(axis=1)
-        sigs = [
-            dedup._HEADER.pack(dedup.SIG_VERSION, dedup.SHINGLE, dedup.PERMUTATIONS, int(sz)) + v.tobytes()
-            for v, sz in zip(vals, sizes, strict=True)
-        ]
+        sigs = [sigcodec.encode(dedup.SHINGLE, int(sz), v) for v, sz in zip(vals, sizes, strict=True)]
         return sigs, vals
 
 

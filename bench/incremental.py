@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import FAST, crawl_all, machine  # noqa: E402
-from crawler.signatures import canonicalize_url  # noqa: E402
+from crawler.canonical import canonicalize_url  # noqa: E402
 from crawler.sites import load_sites  # noqa: E402
 from demo.server import DemoServer  # noqa: E402
 from demo.world import build_world  # noqa: E402

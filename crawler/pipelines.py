@@ -10,8 +10,9 @@ from typing import Any
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.canonical import canonicalize_url
 from crawler.runstate import get_run_state
-from crawler.signatures import canonicalize_url, content_hash, signature
+from crawler.signatures import content_hash, signature
 from storage.db import StorageError
 
 logger = logging.getLogger(__name__)

@@ -1,15 +1,8 @@
-"""URL canonicalization and content fingerprints (pure functions, no SQL).
+"""Content fingerprints (pure functions, no SQL): the exact content hash and the near-duplicate signature.
 
-Near-duplicate signatures are MinHash over character shingles of the *extracted body* only. Layout of
-``signature()`` bytes (read by ``storage.stories``, which must not import this module)::
-
-    0      1 byte   format version (SIG_VERSION)
-    1      1 byte   shingle length k
-    2      2 bytes  number of permutations P (uint16 little-endian)
-    4      4 bytes  number of distinct shingles (uint32 little-endian)
-    8      4*P      MinHash values (uint32 little-endian)
-    8+4P   rest     short bodies only: normalized text lines, UTF-8, joined by "\\n"; byline lines
-                    (来源, 责任编辑, page chrome) start with "#"
+Near-duplicate signatures are MinHash over character shingles of the *extracted body* only. The byte
+layout is storage/signatures.py's (one codec, shared with the story matcher in storage/stories.py): this
+module computes the values and hands them to ``storage.signatures.encode``.
 
 Short bodies carry their normalized lines so that two notices built from one boilerplate can be told apart
 by an exact line rule instead of a noisy estimate (see ``storage.stories``).
@@ -17,107 +10,14 @@ by an exact line rule instead of a noisy estimate (see ``storage.stories``).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import posixpath
 import re
-import struct
 import unicodedata
-from collections.abc import Iterable, Mapping
-from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from collections.abc import Iterable
 
 import numpy as np
 
-# -- URLs -------------------------------------------------------------------------------------
-
-TRACKING_PARAMS = frozenset(
-    {
-        "spm", "from", "share", "share_token", "shareid", "isappinstalled", "wxshare", "scene", "clicktime",
-        "enterid", "gclid", "fbclid", "yclid", "msclkid", "mc_cid", "mc_eid", "_hsenc", "_hsmi",
-        "jsessionid", "phpsessid", "aspsessionid", "sid", "sessionid", "session_id", "cfid", "cftoken",
-        "timestamp", "_t", "t", "_", "rnd", "random",
-    }
-)  # fmt: skip
-TRACKING_PREFIXES = ("utm_", "aspsessionid", "hmsr", "hmpl", "hmcu", "hmkw", "hmci")
-DEFAULT_PORTS = {"http": 80, "https": 443}
-INDEX_PAGES = (
-    "index.html", "index.htm", "index.shtml", "index.jhtml", "index.php", "index.jsp", "index.asp",
-    "index.aspx", "default.html", "default.htm", "default.aspx", "default.asp",
-)  # fmt: skip
-_SESSION_IN_PATH = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#;]*", re.I)
-_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
-# RFC 3986 unreserved characters never need escaping; these plus sub-delims, ":" "@" "/" stay literal.
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
-
-
-def _fix_percent(segment: str, safe: str) -> str:
-    """Escape what must be escaped, decode escapes of unreserved characters, upper-case the rest."""
-
-    def unescape(m: re.Match[str]) -> str:
-        ch = chr(int(m.group(1), 16))
-        return ch if ch in _UNRESERVED else "%" + m.group(1).upper()
-
-    # quote() leaves existing "%XX" alone only if "%" is safe; a stray "%" is escaped as "%25".
-    parts = re.split(r"(%[0-9A-Fa-f]{2})", segment)
-    out = [p if _PCT.fullmatch(p) else quote(p, safe=safe) for p in parts]
-    return _PCT.sub(unescape, "".join(out))
-
-
-def _host(parts: SplitResult, aliases: Mapping[str, str] | None) -> str:
-    host = (parts.hostname or "").rstrip(".").lower()
-    if host and not host.isascii():
-        with contextlib.suppress(UnicodeError):
-            host = host.encode("idna").decode("ascii")
-    if aliases:
-        host = aliases.get(host, host)
-    return f"[{host}]" if ":" in host else host
-
-
-def canonicalize_url(url: str, aliases: Mapping[str, str] | None = None) -> str:
-    """Canonical form of an article or list URL, used as its identity key before any request.
-
-    Lower-cases scheme and host, drops default ports, fragments, user info, tracking and session
-    parameters, ``index.html``-style pages and trailing slashes, resolves ``.``/``..`` segments,
-    normalizes percent-escapes, sorts the query, and maps host aliases (``{"www.x.gov.cn": "x.gov.cn"}``).
-    """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = _host(parts, aliases)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
-    path = _SESSION_IN_PATH.sub("", parts.path)
-    path = _fix_percent(path, _PATH_SAFE) or "/"
-    if not path.startswith("/"):
-        path = "/" + path
-    trailing = path.endswith("/")
-    path = posixpath.normpath(path)
-    if path.startswith("//"):  # normpath keeps a leading "//"
-        path = "/" + path.lstrip("/")
-    if trailing and path != "/":
-        path += "/"
-    base = path.rsplit("/", 1)[-1]
-    if base.lower() in INDEX_PAGES:
-        path = path[: -len(base)]
-    if len(path) > 1:
-        path = path.rstrip("/") or "/"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    ]
-    query.sort()
-    return urlunsplit((scheme, netloc, path, urlencode(query, quote_via=quote, safe="/:@!$'()*,;~"), ""))
-
-
-def host_aliases(canonical_host: str, aliases: Iterable[str]) -> dict[str, str]:
-    """Alias map for canonicalize_url from a site's configured alias hosts (e.g. its ``www.`` form)."""
-    target = canonical_host.lower().rstrip(".")
-    return {a.lower().rstrip("."): target for a in aliases if a.lower().rstrip(".") != target}
-
+from storage.signatures import BYLINE_MARK, SIG_VERSION, encode, jaccard_estimate
 
 # -- text fingerprints ------------------------------------------------------------------------
 
@@ -137,12 +37,10 @@ def content_hash(text: str) -> str | None:
     return hashlib.blake2b(norm.encode("utf-8"), digest_size=16).hexdigest()
 
 
-SIG_VERSION = 1
 SHINGLE = 4  # characters per shingle; chosen in bench/dedup.py (k=3..5 compared)
 PERMUTATIONS = 128
 SHORT_TEXT_CHARS = 800  # bodies shorter than this (normalized) carry their lines in the signature
 MIN_SIGNATURE_CHARS = 8  # below this a body is compared by exact hash only
-_HEADER = struct.Struct("<BBHI")
 
 _rng = np.random.Generator(np.random.PCG64(20240501))
 # Multiply-add-shift hashing (Dietzfelbinger): h_i(x) = (a_i * x + b_i) >> 32 over uint64, a_i odd.
@@ -181,7 +79,6 @@ BYLINE_PREFIXES = (
     "字号", "浏览次数", "点击数", "阅读次数", "扫一扫", "转载",
 )  # fmt: skip
 BYLINE_MAX_CHARS = 40
-BYLINE_MARK = "#"  # cannot occur in normalized text, which has no punctuation
 
 
 def _lines(text: str) -> list[str]:
@@ -205,9 +102,8 @@ def signature(text: str) -> bytes | None:
     if len(norm) < MIN_SIGNATURE_CHARS:
         return None
     hashes = _shingle_hashes(norm)
-    head = _HEADER.pack(SIG_VERSION, SHINGLE, PERMUTATIONS, len(hashes))
     tail = _tail(lines) if len(norm) < SHORT_TEXT_CHARS else b""
-    return head + _minhash(hashes).tobytes() + tail
+    return encode(SHINGLE, len(hashes), _minhash(hashes), tail)
 
 
 def signature_batch(texts: Iterable[str]) -> list[bytes | None]:
@@ -226,9 +122,8 @@ def signature_batch(texts: Iterable[str]) -> list[bytes | None]:
         mins = (np.minimum.reduceat(perm, starts, axis=1) >> _SHIFT32).astype("<u4").T
         for row, (idx, lines, hashes) in zip(mins, pending, strict=True):
             norm_len = sum(len(line) for line in lines)
-            head = _HEADER.pack(SIG_VERSION, SHINGLE, PERMUTATIONS, len(hashes))
             tail = _tail(lines) if norm_len < SHORT_TEXT_CHARS else b""
-            results[idx] = head + row.tobytes() + tail
+            results[idx] = encode(SHINGLE, len(hashes), row, tail)
         pending.clear()
 
     budget = 0
@@ -250,20 +145,9 @@ def signature_batch(texts: Iterable[str]) -> list[bytes | None]:
     return results
 
 
-def jaccard_estimate(a: bytes, b: bytes) -> float:
-    """MinHash estimate of the shingle-set Jaccard similarity of two signatures (0 if incomparable)."""
-    if a[:4] != b[:4]:
-        return 0.0
-    p = struct.unpack_from("<H", a, 2)[0]
-    va = np.frombuffer(a, dtype="<u4", count=p, offset=8)
-    vb = np.frombuffer(b, dtype="<u4", count=p, offset=8)
-    return float(np.count_nonzero(va == vb)) / p
-
-
 __all__ = [
-    "canonicalize_url",
+    "SIG_VERSION",
     "content_hash",
-    "host_aliases",
     "jaccard_estimate",
     "normalize_text",
     "signature",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler import api_lists
+from crawler import api_lists, canonical
 from crawler.revisits import DEFAULT_SCHEDULE, parse_schedule
 
 LEVELS = ("national", "province", "city", "county", "department")
@@ -104,9 +104,7 @@ class Site:
         """Alias host → the first source's host, the map canonical URLs are made with."""
         if not self.aliases or not self.sources:
             return {}
-        from crawler.signatures import host_aliases  # numpy-backed module: loaded only when URLs are made
-
-        return host_aliases(_netloc(self.sources[0].url), self.aliases)
+        return canonical.host_aliases(_netloc(self.sources[0].url), self.aliases)
 
     @property
     def config_hash(self) -> str:

@@ -19,11 +19,11 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawler import discovery
+from crawler.canonical import canonicalize_url
 from crawler.extract import decode_html, extract_article
 from crawler.items import ARTICLE_KEYS, article_item
 from crawler.middlewares import ChallengeBlocked, OffsiteRequest
 from crawler.runstate import RunState, get_run_state
-from crawler.signatures import canonicalize_url
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
 from spiders.api_list import ApiListMixin, apply_seed, first_url
 from spiders.revisiting import RevisitMixin

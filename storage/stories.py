@@ -1,7 +1,7 @@
 """Story clustering: near-duplicate candidate index (LSH bands in SQLite) and story membership.
 
 An article joins the story of its most similar verified candidate, or starts a new one. Candidates come
-from LSH band keys of its MinHash signature (layout documented in ``crawler.signatures``), looked up by primary
+from LSH band keys of its MinHash signature (layout: storage/signatures.py), looked up by primary
 key, so the cost per article does not grow with the archive. A story's representative (first article) is
 the member with the earliest publish time, ties and missing times broken by article id; it changes only
 when a strictly earlier member joins, so re-seeing articles never flips it.
@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import struct
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
 
 import numpy as np
 
+from storage import signatures
+from storage.signatures import BYLINE_MARK, COMPARABLE, HEADER_SIZE, Signature
 from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -52,36 +52,14 @@ PARAMS = {
 REBUILD_STATE = "rebuild"  # dedup_state row holding rebuild progress as JSON
 PARAMS_STATE = "params"  # dedup_state row: PARAMS the current clustering was built with
 
-_HEADER = struct.Struct("<BBHI")
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _BAND_SALT = (np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93)).reshape(BANDS, 1)
 _CHINA = timezone(timedelta(hours=8))
 
 
-class Signature(NamedTuple):
-    """A parsed ``crawler.signatures.signature``: header, MinHash values, and short-body lines."""
-
-    head: bytes
-    shingles: int
-    values: np.ndarray
-    lines: tuple[str, ...] | None
-
-    @property
-    def text_len(self) -> int | None:
-        """Normalized body length for short bodies (None: long body, lines not carried)."""
-        if self.lines is None:
-            return None
-        return sum(len(line.lstrip("#")) for line in self.lines)
-
-
 def parse_signature(blob: bytes) -> Signature:
-    """Split signature bytes into their parts (see crawler.signatures for the layout)."""
-    _version, _k, perms, shingles = _HEADER.unpack_from(blob, 0)
-    end = 8 + 4 * perms
-    values = np.frombuffer(blob, dtype="<u4", count=perms, offset=8)
-    tail = blob[end:]
-    lines = tuple(tail.decode("utf-8").split("\n")) if tail else None
-    return Signature(bytes(blob[:4]), shingles, values, lines)
+    """Split signature bytes into their parts (storage/signatures.py holds the layout)."""
+    return signatures.parse(blob)
 
 
 def band_key_matrix(values: np.ndarray) -> np.ndarray:
@@ -105,8 +83,8 @@ def _line_rule(a: Signature, b: Signature) -> bool:
     """Short bodies: the shorter's lines all appear in the longer, which adds little; bylines ignored."""
     if a.lines is None or b.lines is None:
         return False
-    content_a = [line for line in a.lines if not line.startswith("#")]
-    content_b = [line for line in b.lines if not line.startswith("#")]
+    content_a = [line for line in a.lines if not line.startswith(BYLINE_MARK)]
+    content_b = [line for line in b.lines if not line.startswith(BYLINE_MARK)]
     len_a, len_b = sum(map(len, content_a)), sum(map(len, content_b))
     if not len_a or not len_b:
         return False
@@ -197,12 +175,14 @@ def best_match(conn: sqlite3.Connection, art_id: int, sig: Signature) -> list[tu
     if not rows:
         return []
     perms = len(sig.values)
-    end = 8 + 4 * perms
+    end = HEADER_SIZE + 4 * perms
     # One numpy comparison for all candidates; only plausible ones get the full rules.
-    same = [r for r in rows if r[2][:4] == sig.head and len(r[2]) >= end]
+    same = [r for r in rows if r[2][:COMPARABLE] == sig.head and len(r[2]) >= end]
     if not same:
         return []
-    matrix = np.frombuffer(b"".join(r[2][8:end] for r in same), dtype="<u4").reshape(len(same), perms)
+    matrix = np.frombuffer(b"".join(r[2][HEADER_SIZE:end] for r in same), dtype="<u4").reshape(
+        len(same), perms
+    )
     agree = np.count_nonzero(matrix == sig.values, axis=1) / perms
     found = []
     for (cand_id, story_id, blob), j in zip(same, agree, strict=True):

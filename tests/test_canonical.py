@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.signatures import canonicalize_url, host_aliases
+from crawler.canonical import canonicalize_url, host_aliases
 
 ALIASES = {"www.changchun.gov.cn": "changchun.gov.cn"}
 

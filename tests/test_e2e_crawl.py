@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.signatures import canonicalize_url
+from crawler.canonical import canonicalize_url
 from crawler.sites import adhoc_name
 from tests.conftest import DEMO_SETTINGS, ROOT, crawl_sites, last_runs, newsmon
 

@@ -43,7 +43,7 @@ def client(url: str) -> Any:
 
 def expected_urls(srv: Any) -> set[str]:
     """Canonical URLs of every demo article."""
-    from crawler.signatures import canonicalize_url
+    from crawler.canonical import canonicalize_url
 
     return {canonicalize_url(a["url"]) for a in srv.truth()["articles"]}
 

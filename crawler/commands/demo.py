@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
+from crawler.canonical import canonicalize_url
 from crawler.commands.common import friendly_errors, newsmon_command
 from crawler.runner import CrawlJob, describe_exit, run_crawls
-from crawler.signatures import canonicalize_url
 from crawler.sites import load_sites
 from storage.db import open_db, sqlite_uri
 

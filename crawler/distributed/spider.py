@@ -25,9 +25,9 @@ from scrapy.spidermiddlewares.referer import RefererMiddleware
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
+from crawler.canonical import canonicalize_url
 from crawler.distributed.cluster import _s
 from crawler.distributed.worker import INFLIGHT, RUN, ReliableQueue, RunDupeFilter, WorkerCluster, get_cluster
-from crawler.signatures import canonicalize_url
 from crawler.sites import Site, site_from_json
 from spiders.site import SiteSpider
 

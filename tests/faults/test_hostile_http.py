@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.signatures import canonicalize_url
+from crawler.canonical import canonicalize_url
 from tests.conftest import crawl_sites
 from tests.faults.hostile import EXPECT, HUGE_SITEMAP_URLS, HostileServer
 

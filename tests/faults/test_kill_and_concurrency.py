@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 
 def _expected(srv) -> set[str]:
-    from crawler.signatures import canonicalize_url
+    from crawler.canonical import canonicalize_url
 
     # the servers here answer the "slow" page in 0.2 s, well inside the 2 s timeout: every article counts
     return {canonicalize_url(a["url"]) for a in srv.truth(bodies=False)["articles"]}
