@@ -24,7 +24,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler import removals
-from crawler.dedup import canonicalize_url
+from crawler.canonical import canonicalize_url
 from crawler.extract import decode_html, extract_article
 from crawler.revisits import DEFAULT_SHARE, budget, carry, next_revisit
 from storage.db import StorageError

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler import dedup
+from crawler import signatures as dedup
 from crawler.cli import main
 from storage.datasette_meta import QUERIES
 from storage.store import Store

@@ -169,6 +169,22 @@ def test_the_walker_sees_function_level_and_relative_imports(tmp_path: Path) -> 
     assert "scrapy" in EDGES["spiders.site"]
 
 
+def test_every_import_of_ours_names_a_module_that_exists() -> None:
+    """An import of a module we do not have (a stale name after a rename) is caught here, not at run time."""
+    files = {module_name(f): f for f in product_files()}
+    missing = []
+    for mod, path in files.items():
+        for target, names in imports_of(path):
+            if target.split(".")[0] in ("crawler", "spiders", "storage") and target not in files:
+                missing.append(f"{mod}: {target}")
+            elif target in files and path.name != "__init__.py":
+                for n in names:
+                    sub = f"{target}.{n}"
+                    if (ROOT / Path(*sub.split("."))).with_suffix(".py").exists() and sub not in files:
+                        missing.append(f"{mod}: {sub}")
+    assert not missing
+
+
 def test_storage_imports_no_crawler_spiders_or_scrapy() -> None:
     """storage/ is below everything: it never imports the crawler, the spiders or Scrapy."""
     bad = {
