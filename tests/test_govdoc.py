@@ -57,11 +57,19 @@ def test_a_heading_that_agrees_with_the_cell_is_kept() -> None:
     assert not art.provenance["title"].startswith("info-table")
 
 
-def test_meta_article_title_wins_over_the_cell() -> None:
+def test_meta_article_title_that_agrees_with_the_cell_is_kept() -> None:
     head = "<meta name='ArticleTitle' content='青石省人民政府关于加强青石河流域综合治理的通知（全文）'>"
     art = extract_article(page(FORMS["cells_inline"](R), R, head=head), URL)
     assert art.title.endswith("（全文）")
     assert art.provenance["title"] == "meta:articletitle"
+
+
+@pytest.mark.parametrize("meta_title", ["国务院政策文件库", "中国青石政府网"])
+def test_meta_article_title_naming_the_site_gives_way_to_the_cell(meta_title: str) -> None:
+    head = f"<meta name='ArticleTitle' content='{meta_title}'>"
+    art = extract_article(page(FORMS["cells_two_pairs_per_row"](R), R, title_tag=meta_title, head=head), URL)
+    assert art.title == R.title
+    assert art.provenance["title"] == "info-table:标题"
 
 
 def test_issuer_is_the_source_when_no_source_is_printed() -> None:
@@ -158,3 +166,12 @@ def test_to_dict_carries_the_fields() -> None:
         "issuer": R.issuer,
         "written_at": R.written_at,
     }
+
+
+def test_a_table_of_many_documents_is_not_a_record() -> None:
+    """A related-files table (a header row over several rows) gives no fields to the page."""
+    head = "<tr><th>标题</th><th>发文字号</th><th>发文机关</th><th>成文日期</th></tr>"
+    rows = "".join(f"<tr><td>关于第{i}批项目的通知</td><td>青政发〔2023〕{i}号</td><td>青石省人民政府</td>"
+                   f"<td>2023年0{i}月01日</td></tr>" for i in range(1, 4))  # fmt: skip
+    art = extract_article(page(f"<table class='related'>{head}{rows}</table>", R), URL)
+    assert (art.doc_number, art.issuer, art.written_at) == (None, None, None)

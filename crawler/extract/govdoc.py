@@ -202,6 +202,9 @@ def _header_row_pairs(root: HtmlElement) -> list[tuple[str, str, str]]:
             continue
         nxt = tr.getnext()
         values = [c for c in nxt if isinstance(c.tag, str)] if nxt is not None else []
+        after = nxt.getnext() if nxt is not None else None
+        if after is not None and len([c for c in after if isinstance(c.tag, str)]) == len(cells):
+            continue  # a table of many documents (a list, related files), not one document's record
         if len(values) == len(cells):
             out.extend(
                 (_FIELD_OF[lb], lb, squash(v.text_content())) for lb, v in zip(labels, values, strict=True)
@@ -264,7 +267,7 @@ def _from_meta(doc: GovDoc, pm: PageMeta) -> GovDoc:
 
 # The published_at provenances weaker than the record's own 发布日期.
 WEAK_DATE_SOURCES = frozenset({"url", "visible-line:written"})
-STRONG_TITLES = ("override", "meta:articletitle")
+MAX_TITLE_EXTRA = 6  # characters a headline may add to the 标题 cell and still say the same ("（全文）")
 
 
 def _flat(text: str | None) -> str:
@@ -274,18 +277,17 @@ def _flat(text: str | None) -> str:
 def fill_title(art: Article, doc: GovDoc) -> None:
     """The 标题 cell as the headline when there is no better one.
 
-    Better: an override, or an ArticleTitle meta that is not the site's name. A heading or <title> that
-    says the same as the cell is kept; one that says something else (a site or section name) gives way.
+    Better: an override; a headline that says what the cell says (an ArticleTitle with "（全文）" added, a
+    heading repeating it). A headline that says something else (the site's or a section's name, in
+    <title> or in ArticleTitle) gives way to the record's own title. Outside a record, a lone 标题 cell only
+    names a page whose headline is missing or is the site's name.
     """
-    if not doc.title:
+    if not doc.title or art.provenance.get("title") == "override":
         return
-    how = art.provenance.get("title", "")
-    if how in STRONG_TITLES and not (
-        how == "meta:articletitle" and names_a_site(art.title or "", art.site_name)
-    ):
+    if not doc.record and art.title and not names_a_site(art.title, art.site_name):
         return
     mine, cell = _flat(art.title), _flat(doc.title)
-    if mine and (mine == cell or (cell in mine and len(mine) - len(cell) <= 2)):
+    if mine and (mine == cell or (cell in mine and len(mine) - len(cell) <= MAX_TITLE_EXTRA)):
         return
     art.title, art.provenance["title"] = doc.title, doc.provenance["title"]
 
