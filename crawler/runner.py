@@ -84,16 +84,25 @@ def site_settings(site: Site) -> dict[str, str | int | float]:
     return out
 
 
+def crawl_spec(job: CrawlJob) -> tuple[dict[str, str], dict[str, str | int | float]]:
+    """The spider arguments (-a) and settings (-s) of a job's `scrapy crawl site`."""
+    args: dict[str, str] = {}
+    if job.sites_path:
+        args.update(site=job.site.name, sites=os.path.abspath(job.sites_path))
+    else:
+        args["site_json"] = job.site.to_json()
+    if job.refresh:
+        args["refresh"] = "1"
+    settings = {"NEWSMON_DB": os.path.abspath(job.db_path), **site_settings(job.site), **job.settings}
+    return args, settings
+
+
 def crawl_argv(job: CrawlJob) -> list[str]:
     """argv of `python -m scrapy crawl site …` for a job."""
     argv = [sys.executable, "-m", "scrapy", "crawl", "site"]
-    if job.sites_path:
-        argv += ["-a", f"site={job.site.name}", "-a", f"sites={os.path.abspath(job.sites_path)}"]
-    else:
-        argv += ["-a", f"site_json={job.site.to_json()}"]
-    if job.refresh:
-        argv += ["-a", "refresh=1"]
-    settings = {"NEWSMON_DB": os.path.abspath(job.db_path), **site_settings(job.site), **job.settings}
+    args, settings = crawl_spec(job)
+    for key, value in args.items():
+        argv += ["-a", f"{key}={value}"]
     for key, value in settings.items():
         argv += ["-s", f"{key}={value}"]
     return argv

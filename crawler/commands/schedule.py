@@ -107,6 +107,13 @@ def print_runs(rows: Sequence[dict[str, Any]]) -> None:
 )
 @settings_option
 @click.option(
+    "--runtime",
+    type=click.Choice(["warm", "process"]),
+    default="warm",
+    show_default=True,
+    help="warm: one worker imports Scrapy once and forks each run; process: a fresh `scrapy crawl` per run.",
+)
+@click.option(
     "--redis", "redis_url", metavar="URL", help="Cluster mode: queue due runs in Redis for `newsmon worker`s."
 )
 @friendly_errors
@@ -120,11 +127,13 @@ def schedule(
     grace: int,
     log_dir: str | None,
     settings: dict[str, str],
+    runtime: str,
     redis_url: str | None,
 ) -> None:
     """Crawl the configured sites on their schedules (`every` or `cron`, Asia/Shanghai), in the foreground.
 
-    Each run is its own `scrapy crawl` process; a site never runs twice at once (a run that is due while
+    Each run is its own process (forked by a warm worker that imported Scrapy once; --runtime process:
+    a fresh `scrapy crawl`); a site never runs twice at once (a run that is due while
     the previous one is still going is recorded as `skipped`). After downtime each overdue site runs
     once. SIGTERM or Ctrl-C stops starting runs, lets running crawls commit and finish within --grace,
     and exits 0. With --once, every due site runs once and the exit code is 1 if any run failed.
@@ -150,6 +159,10 @@ def schedule(
     if not once and not verbose:
         logging.getLogger("scheduler").setLevel(logging.INFO)  # one line per run in the service log
     runner: Any = ScrapyRunner(db_path, sites_path, extra, log_dir=log_dir, quiet=not verbose)
+    if runtime == "warm":
+        from crawler.runtime import WarmRunner
+
+        runner = WarmRunner(db_path, sites_path, extra, log_dir=log_dir, quiet=not verbose)
     if redis_url:
         # cluster mode (docs/scaleout.md): runs are queued for workers and recorded by `newsmon ingest`
         from crawler.distributed.runner import RedisRunner
