@@ -25,6 +25,7 @@ from crawler.items import ARTICLE_KEYS, article_item
 from crawler.middlewares import ChallengeBlocked, OffsiteRequest
 from crawler.runstate import RunState, get_run_state
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
+from crawler.sizelimit import TOO_LARGE_META
 from spiders.api_list import ApiListMixin, apply_seed, first_url
 from spiders.revisiting import RevisitMixin
 from storage.db import StorageError
@@ -34,11 +35,15 @@ logger = logging.getLogger(__name__)
 
 CONDITIONAL_STATUSES = [304]
 PERMANENT_HTTP = frozenset({400, 404, 410, 451})
+SITEMAP_DEPTH_MAX = 3  # sitemap indexes within indexes (the protocol allows one level; some sites nest two)
 
 
 def classify_failure(failure: Failure) -> tuple[str, int | None, str]:
     """(kind, http status, detail) of a failed request."""
     exc = failure.value
+    request = getattr(failure, "request", None)
+    if request is not None and request.meta.get(TOO_LARGE_META):
+        return "too-large", None, "body larger than the download max size (cut off while streaming)"
     if isinstance(exc, ChallengeBlocked):
         return "blocked", None, str(exc)
     if isinstance(exc, OffsiteRequest):
@@ -134,6 +139,8 @@ class SiteSpider(ApiListMixin, RevisitMixin, scrapy.Spider):
         self.unchanged_sources: set[str] = set()
         self.requested: dict[str, int] = {}
         self.capped_sources: set[str] = set()
+        self.sitemaps_seen: dict[str, set[str]] = {}
+        self.sitemap_limit_told: dict[str, bool] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -345,14 +352,7 @@ class SiteSpider(ApiListMixin, RevisitMixin, scrapy.Spider):
             self.state.fail(response.url, "parse", "not a sitemap")
             return
         if kind == "index":
-            for e in entries[: source.max_pages * 10]:
-                if discovery.same_site(e.url, self.hosts):
-                    yield scrapy.Request(
-                        e.url,
-                        callback=self.parse_child_sitemap,
-                        errback=self.source_failed,
-                        meta={"source": source, "page": 1},
-                    )
+            yield from self._sitemap_children(response, source, entries)
             return
         entries = sorted(entries, key=lambda e: e.published or "", reverse=True)  # newest first, by lastmod
         urls = self._entry_urls(entries)
@@ -360,6 +360,42 @@ class SiteSpider(ApiListMixin, RevisitMixin, scrapy.Spider):
         yield from (
             self._article_request(url, source) for url in self._capped(self._new_article_links(urls), source)
         )
+
+    def _sitemap_children(
+        self, response: Response, source: Source, entries: list[discovery.FeedEntry]
+    ) -> Iterable[Any]:
+        """Requests for the sitemaps an index lists: each once per run, at most SITEMAP_DEPTH_MAX indexes
+        deep and max_pages × 10 sitemaps per source, so a self-listing or ever-growing index ends."""
+        depth = response.meta.get("sitemap_depth", 0) + 1
+        if depth > SITEMAP_DEPTH_MAX:
+            self.capped_sources.add(source.url)
+            self.crawler.stats.inc_value("newsmon/sitemaps_too_deep")
+            self.state.fail(
+                response.url, "sitemap-limit", f"sitemap index nested deeper than {SITEMAP_DEPTH_MAX}"
+            )
+            return
+        seen = self.sitemaps_seen.setdefault(source.url, {source.url})
+        children = [e.url for e in entries if discovery.same_site(e.url, self.hosts) and e.url not in seen]
+        budget = source.max_pages * 10 - (len(seen) - 1)
+        if len(children) > budget:
+            self.capped_sources.add(source.url)  # not walked to its end: not marked complete
+            self.crawler.stats.inc_value("newsmon/sitemaps_capped", len(children) - max(budget, 0))
+            if budget <= 0 or not self.sitemap_limit_told.get(source.url):
+                self.sitemap_limit_told[source.url] = True
+                self.state.fail(
+                    response.url,
+                    "sitemap-limit",
+                    f"more than {source.max_pages * 10} sitemaps in this source",
+                )
+            children = children[: max(budget, 0)]
+        for url in children:
+            seen.add(url)
+            yield scrapy.Request(
+                url,
+                callback=self.parse_child_sitemap,
+                errback=self.source_failed,
+                meta={"source": source, "page": 1, "sitemap_depth": depth},
+            )
 
     def parse_child_sitemap(self, response: Response) -> Iterable[Any]:
         """A sitemap listed by a sitemap index."""

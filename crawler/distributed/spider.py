@@ -349,6 +349,8 @@ class RedisSiteSpider(SiteSpider):
         self.completed_sources = {_s(u) for u in completed}
         self.requested = dict(ctx.requested0)
         self.capped_sources = set()
+        self.sitemaps_seen = {}  # per message here: the depth limit (in request meta) still holds
+        self.sitemap_limit_told = {}
         try:
             yield ctx
         finally:
@@ -525,4 +527,6 @@ _PER_RUN = (
     "completed_sources",
     "requested",
     "capped_sources",
+    "sitemaps_seen",
+    "sitemap_limit_told",
 )
