@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.distributed.runner import enqueue_argv
+from crawler.distributed.redis_runner import enqueue_argv
 from tests.conftest import CLUSTER_SETTINGS
 
 pytestmark = [

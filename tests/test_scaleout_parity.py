@@ -254,7 +254,7 @@ def test_a_run_the_scheduler_settled_still_clears_its_sources_complete_marks(
     from datetime import UTC, datetime
 
     from crawler.distributed.localcluster import wait_for
-    from crawler.distributed.runner import enqueue_argv
+    from crawler.distributed.redis_runner import enqueue_argv
     from crawler.runner import crawl_env
     from storage.store import Store
     from tests.test_scaleout import client

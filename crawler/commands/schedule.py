@@ -165,7 +165,7 @@ def schedule(
         runner = WarmRunner(db_path, sites_path, extra, log_dir=log_dir, quiet=not verbose)
     if redis_url:
         # cluster mode (docs/scaleout.md): runs are queued for workers and recorded by `newsmon ingest`
-        from crawler.distributed.runner import RedisRunner
+        from crawler.distributed.redis_runner import RedisRunner
 
         runner = RedisRunner(
             redis_url, sites_path, os.environ.get("NEWSMON_REDIS_PREFIX"), quiet=not verbose, db_path=db_path

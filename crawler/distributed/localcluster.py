@@ -154,7 +154,7 @@ class LocalCluster:
         self, sites_toml: str | Path, *names: str, wait: bool = False
     ) -> subprocess.CompletedProcess[str]:
         """`newsmon enqueue` of the named sites (or all)."""
-        from crawler.distributed.runner import enqueue_argv
+        from crawler.distributed.redis_runner import enqueue_argv
 
         argv = enqueue_argv(self.redis_url, sites_toml, names, wait=wait)
         return subprocess.run(argv, env=crawl_env(), capture_output=True, text=True, timeout=600)
