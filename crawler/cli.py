@@ -31,13 +31,29 @@ def _register() -> None:
         extract,
         scaleout,
         schedule,
+        search,
         serve,
         sites,
+        stats,
         stories,
         watch,
     )
 
-    for module in (crawl, changes, demo, export, extract, schedule, serve, sites, stories, watch, scaleout):
+    for module in (
+        crawl,
+        changes,
+        demo,
+        export,
+        extract,
+        schedule,
+        search,
+        serve,
+        sites,
+        stats,
+        stories,
+        watch,
+        scaleout,
+    ):
         for cmd in module.COMMANDS:
             main.add_command(cmd)
 

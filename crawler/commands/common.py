@@ -86,6 +86,14 @@ def friendly_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def ready_db(db_path: str) -> None:
+    """Refuse a missing file (reading must not create an empty database) and apply pending migrations."""
+    from storage.db import open_db
+
+    require_db(db_path)
+    open_db(db_path).conn.close()
+
+
 def require_db(db_path: str) -> None:
     """Stop with a clear error when the database file does not exist (reading must not create one)."""
     from storage.db import StorageError

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import tempfile
 from collections import Counter
 from datetime import datetime
@@ -16,7 +15,8 @@ from crawler.canonical import canonicalize_url
 from crawler.commands.common import friendly_errors, newsmon_command
 from crawler.runner import CrawlJob, describe_exit, run_crawls
 from crawler.sites import load_sites
-from storage.db import open_db, sqlite_uri
+from storage import reads
+from storage.db import open_db
 
 # The demo sites live on this machine: no need to be slow, but keep robots.txt and retries on.
 DEMO_SETTINGS: dict[str, str | int | float] = {
@@ -41,16 +41,8 @@ def _same_time(a: str | None, b: str | None) -> bool:
 
 def compare_with_truth(db_path: str, truth: dict[str, Any]) -> dict[str, Any]:
     """Stored articles and failures against the demo's ground truth."""
-    conn = sqlite3.connect(db_path)
-    try:
-        stored = {
-            r[0]: {"title": r[1], "published_at": r[2], "source": r[3], "site": r[4]}
-            for r in conn.execute("SELECT url, title, published_at, source, site FROM articles")
-        }
-        failures = conn.execute("SELECT url, kind FROM failures").fetchall()
-        runs = conn.execute("SELECT site, status, reason FROM runs ORDER BY id").fetchall()
-    finally:
-        conn.close()
+    outcome = reads.crawl_outcome(db_path)
+    stored, failures, runs = outcome["articles"], outcome["failures"], outcome["runs"]
     expected = {canonicalize_url(a["url"]): a for a in truth["articles"]}
     failed_kinds: dict[str, set[str]] = {}
     for url, kind in failures:
@@ -112,15 +104,8 @@ def _prepare_db(db_path: str) -> None:
     """Start from an empty database, refusing to delete one that holds non-demo data."""
     path = Path(db_path)
     if path.exists():
-        try:
-            conn = sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True)
-            marker = conn.execute("SELECT count(*) FROM sites WHERE config LIKE '%127.0.0.1%'").fetchone()[0]
-            others = conn.execute(
-                "SELECT count(*) FROM sites WHERE config NOT LIKE '%127.0.0.1%'"
-            ).fetchone()[0]
-            conn.close()
-        except sqlite3.Error:
-            marker, others = 0, 1
+        split = reads.site_hosts_split(path, "127.0.0.1")
+        marker, others = split if split is not None else (0, 1)
         if others or not marker:
             raise click.ClickException(f"{db_path} exists and is not a demo database; choose another --db")
         for suffix in ("", "-wal", "-shm"):

@@ -1,11 +1,10 @@
-"""`newsmon serve` (datasette), `newsmon search` (full text) and `newsmon stats` (counts)."""
+"""`newsmon serve`: datasette over a newsmon database, with newsmon's metadata and plugin."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
 import ipaddress
-import json
 import logging
 import socket
 from pathlib import Path
@@ -13,8 +12,7 @@ from typing import Any
 
 import click
 
-from crawler.commands.common import db_option, friendly_errors, pad, require_db, rpad
-from storage.db import StorageError, connect, open_db
+from crawler.commands.common import db_option, friendly_errors, ready_db
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +24,6 @@ SETTINGS = {
     "allow_download": False,
     "suggest_facets": False,
 }
-
-
-def _ready_db(db_path: str) -> None:
-    """Refuse a missing file (serving must not create an empty database) and apply pending migrations."""
-    if not Path(db_path).is_file():
-        raise StorageError(f"{db_path}: no such database (crawl first, or pass --db)")
-    open_db(db_path).conn.close()
 
 
 async def _get(ds: Any, path: str) -> tuple[int, str]:
@@ -93,7 +84,7 @@ def serve(
 
     Example: newsmon serve --db news.db --port 8001
     """
-    _ready_db(db_path)
+    ready_db(db_path)
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -135,127 +126,4 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-@click.command()
-@click.argument("query", required=False)
-@db_option
-@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1), help="Most results.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--rebuild", is_flag=True, help="Rebuild the full-text index from the articles first.")
-@friendly_errors
-def search(query: str | None, db_path: str, limit: int, as_json: bool, rebuild: bool) -> None:
-    """Full-text search over titles and bodies, newest first; two-character words work (长春, 振兴).
-
-    Words separated by spaces must all occur; a longer word matches as an exact phrase.
-
-    Example: newsmon search "乡村振兴 长春" --db news.db --limit 10
-    """
-    from storage import search as fts
-
-    require_db(db_path)
-    db = open_db(db_path)
-    try:
-        if rebuild:
-            n = fts.rebuild(db)
-            click.echo(f"indexed {n} article(s)", err=True)
-        if query is None:
-            if not rebuild:
-                raise click.UsageError("give a QUERY (or --rebuild)")
-            return
-        rows = fts.search(db, query, limit=limit)
-    finally:
-        db.conn.close()
-    if as_json:
-        for r in rows:
-            click.echo(json.dumps(r, ensure_ascii=False))
-        return
-    for r in rows:
-        click.echo(
-            f"{(r['published_at'] or '')[:16]:<16}  {pad(r['site'] or '', 16)} {r['copies']:>3}x  "
-            f"#{r['id']:<7} {r['title']}"
-        )
-    click.echo(f"{len(rows)} result(s)" + (" (limit reached)" if len(rows) == limit else ""), err=True)
-
-
-def collect_stats(db_path: str, days: int = 14, top: int = 10) -> dict[str, Any]:
-    """Counts of articles, stories and sites; articles per publish day; top sources."""
-    db = connect(db_path, readonly=True)
-    conn = db.conn
-    try:
-
-        def one(sql: str, *params: Any) -> Any:
-            return conn.execute(sql, params).fetchone()[0]
-
-        out: dict[str, Any] = {
-            "articles": one("SELECT count(*) FROM articles"),
-            "originals": one("SELECT count(*) FROM articles WHERE duplicate_of IS NULL"),
-            "exact_copies": one("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL"),
-            "stories": one("SELECT count(*) FROM stories"),
-            "stories_with_copies": one("SELECT count(*) FROM stories WHERE size > 1"),
-            "sites": one("SELECT count(*) FROM sites"),
-            "sites_with_articles": one("SELECT count(DISTINCT site) FROM articles"),
-            "runs": one("SELECT count(*) FROM runs"),
-            "failures": one("SELECT count(*) FROM failures"),
-            "first_published": one("SELECT min(published_at) FROM articles"),
-            "last_published": one("SELECT max(published_at) FROM articles"),
-        }
-        out["per_day"] = [
-            {"day": d, "articles": a, "stories": s}
-            for d, a, s in conn.execute(
-                "SELECT substr(published_at, 1, 10) AS day, count(*), count(DISTINCT story_id) FROM articles "
-                "WHERE published_at IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT ?",
-                (days,),
-            )
-        ]
-        out["top_sources"] = [
-            {"source": src, "articles": n}
-            for src, n in conn.execute(
-                "SELECT source, count(*) AS n FROM articles WHERE coalesce(source, '') != '' "
-                "GROUP BY source ORDER BY n DESC, source LIMIT ?",
-                (top,),
-            )
-        ]
-        out["top_sites"] = [
-            {"site": site, "articles": n}
-            for site, n in conn.execute(
-                "SELECT site, count(*) AS n FROM articles GROUP BY site ORDER BY n DESC, site LIMIT ?", (top,)
-            )
-        ]
-    finally:
-        conn.close()
-    return out
-
-
-@click.command()
-@db_option
-@click.option("--days", default=14, show_default=True, type=click.IntRange(1), help="Publish days to list.")
-@click.option(
-    "--top", default=10, show_default=True, type=click.IntRange(1), help="Sources and sites to list."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@friendly_errors
-def stats(db_path: str, days: int, top: int, as_json: bool) -> None:
-    """Articles, stories, sites, articles per publish day and top sources.
-
-    Example: newsmon stats --db news.db --days 7 --json
-    """
-    _ready_db(db_path)
-    s = collect_stats(db_path, days=days, top=top)
-    if as_json:
-        click.echo(json.dumps(s, ensure_ascii=False, indent=2))
-        return
-    w = 22
-    for key in ("articles", "originals", "exact_copies", "stories", "stories_with_copies", "sites",
-                "sites_with_articles", "runs", "failures", "first_published", "last_published"):  # fmt: skip
-        click.echo(f"{key.replace('_', ' '):<{w}} {s[key] if s[key] is not None else '-'}")
-    click.echo(f"\n{'day':<12} {'articles':>9} {'stories':>8}")
-    for r in s["per_day"]:
-        click.echo(f"{r['day']:<12} {r['articles']:>9} {r['stories']:>8}")
-    click.echo(f"\n{pad('top sources', 30)} {rpad('articles', 9)}")
-    for r in s["top_sources"]:
-        click.echo(f"{pad(r['source'], 30)} {rpad(str(r['articles']), 9)}")
-    click.echo(f"\n{pad('top sites', 30)} {rpad('articles', 9)}")
-    for r in s["top_sites"]:
-        click.echo(f"{pad(r['site'], 30)} {rpad(str(r['articles']), 9)}")
-
-
-COMMANDS = [serve, search, stats]
+COMMANDS = [serve]

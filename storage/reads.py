@@ -1,0 +1,92 @@
+"""Read-side queries the CLI prints (`newsmon stats`, `newsmon demo`): the SQL lives here, not in commands."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+from storage.db import connect
+
+
+def archive_stats(path: str | os.PathLike[str], days: int = 14, top: int = 10) -> dict[str, Any]:
+    """Counts of articles, stories and sites; articles per publish day; top sources and sites."""
+    db = connect(path, readonly=True)
+    conn = db.conn
+    try:
+
+        def one(sql: str, *params: Any) -> Any:
+            return conn.execute(sql, params).fetchone()[0]
+
+        out: dict[str, Any] = {
+            "articles": one("SELECT count(*) FROM articles"),
+            "originals": one("SELECT count(*) FROM articles WHERE duplicate_of IS NULL"),
+            "exact_copies": one("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL"),
+            "stories": one("SELECT count(*) FROM stories"),
+            "stories_with_copies": one("SELECT count(*) FROM stories WHERE size > 1"),
+            "sites": one("SELECT count(*) FROM sites"),
+            "sites_with_articles": one("SELECT count(DISTINCT site) FROM articles"),
+            "runs": one("SELECT count(*) FROM runs"),
+            "failures": one("SELECT count(*) FROM failures"),
+            "first_published": one("SELECT min(published_at) FROM articles"),
+            "last_published": one("SELECT max(published_at) FROM articles"),
+        }
+        out["per_day"] = [
+            {"day": d, "articles": a, "stories": s}
+            for d, a, s in conn.execute(
+                "SELECT substr(published_at, 1, 10) AS day, count(*), count(DISTINCT story_id) FROM articles "
+                "WHERE published_at IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT ?",
+                (days,),
+            )
+        ]
+        out["top_sources"] = [
+            {"source": src, "articles": n}
+            for src, n in conn.execute(
+                "SELECT source, count(*) AS n FROM articles WHERE coalesce(source, '') != '' "
+                "GROUP BY source ORDER BY n DESC, source LIMIT ?",
+                (top,),
+            )
+        ]
+        out["top_sites"] = [
+            {"site": site, "articles": n}
+            for site, n in conn.execute(
+                "SELECT site, count(*) AS n FROM articles GROUP BY site ORDER BY n DESC, site LIMIT ?", (top,)
+            )
+        ]
+    finally:
+        conn.close()
+    return out
+
+
+def crawl_outcome(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Everything a crawl left, for comparing with a ground truth: articles by URL, failures, runs."""
+    db = connect(path, readonly=True)
+    conn = db.conn
+    try:
+        articles = {
+            r[0]: {"title": r[1], "published_at": r[2], "source": r[3], "site": r[4]}
+            for r in conn.execute("SELECT url, title, published_at, source, site FROM articles")
+        }
+        failures = [tuple(r) for r in conn.execute("SELECT url, kind FROM failures")]
+        runs = [tuple(r) for r in conn.execute("SELECT site, status, reason FROM runs ORDER BY id")]
+    finally:
+        conn.close()
+    return {"articles": articles, "failures": failures, "runs": runs}
+
+
+def site_hosts_split(path: str | os.PathLike[str], marker: str) -> tuple[int, int] | None:
+    """(sites whose config mentions marker, sites whose config does not); None when the file is not a
+    readable newsmon database."""
+    try:
+        db = connect(path, readonly=True)
+    except Exception:  # noqa: BLE001 - StorageError or sqlite3.Error: not a database we can read
+        return None
+    try:
+        like = f"%{marker}%"
+        mine = db.conn.execute("SELECT count(*) FROM sites WHERE config LIKE ?", (like,)).fetchone()[0]
+        others = db.conn.execute("SELECT count(*) FROM sites WHERE config NOT LIKE ?", (like,)).fetchone()[0]
+        return int(mine), int(others)
+    except sqlite3.Error:
+        return None
+    finally:
+        db.conn.close()
