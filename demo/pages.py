@@ -13,6 +13,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 
+from demo.changes import chrome_box, removed_page
 from demo.world import Item, SiteSpec, World, fmt_ts, iso
 
 ATTACHMENT_TYPES = {
@@ -520,7 +521,16 @@ def article_page(w: World, it: Item, base: str) -> str:
             + _rel_list(w, it, "相关新闻")
         )
     return "".join(
-        [head, _header(sp), '<div class="main container">\n', crumb, main, "</div>\n", _footer(sp)]
+        [
+            head,
+            _header(sp),
+            '<div class="main container">\n',
+            crumb,
+            main,
+            "</div>\n",
+            chrome_box(it),
+            _footer(sp),
+        ]
     )
 
 
@@ -810,6 +820,12 @@ def _respond(w: World, site: str, method: str, target: str, base: str) -> Reply:
         return Reply(
             301, b"", "text/html; charset=utf-8", headers=[("Location", base + w.item_path(it.target))]
         )
+    gone = removed_page(w, it, base)
+    if gone is not None:
+        status, text, headers = gone
+        reply = _html(sp, status, text)
+        reply.headers = headers
+        return reply
     reply = _html(sp, 200, article_page(w, it, base), it.ts)
     if it.fault == "slow":
         reply.delay = w.slow_seconds

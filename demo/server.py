@@ -124,6 +124,10 @@ def _control_handler(srv: DemoServer) -> type[BaseHTTPRequestHandler]:
                         return self._json({"error": "site required"}, 400)
                     srv.set_broken(site, q.get("on", "1") not in ("0", "false", "off"))
                     return self._json({"site": site, "broken": srv.world.sites[site].broken})
+                if parts.path == "/change" and self.command == "POST":
+                    if site is None:
+                        return self._json(srv.demo_changes())
+                    return self._json(srv.change(site, q.get("action", ""), int(q.get("n", "1"))))
                 if parts.path == "/log" and self.command == "GET":
                     return self._json(srv.request_log(site, detail=True))
                 if parts.path == "/reset-log" and self.command == "POST":
@@ -227,6 +231,18 @@ class DemoServer:
     def set_broken(self, site: str, on: bool = True) -> None:
         """Change a site's list-page layout so that no article links can be found (or restore it)."""
         self.world.set_broken(site, on)
+
+    def change(self, site: str, action: str, n: int = 1) -> list[dict]:
+        """Edit or take down n articles of a site (demo.changes.ACTIONS); their records."""
+        from demo.changes import change
+
+        return change(self.world, site, action, n, self.site_urls)
+
+    def demo_changes(self) -> list[dict]:
+        """The demo's planned edits, chrome changes and removals on every site (demo.changes.DEMO_PLAN)."""
+        from demo.changes import demo_changes
+
+        return demo_changes(self.world, self.site_urls)
 
     def sites_toml(self) -> str:
         """newsmon site configuration for the live ports."""

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from demo.changes import apply_edit
 from demo.text import GBK_ONLY_NAMES, REGIONS, Content, edit_repost, make_content
 
 CST = timezone(timedelta(hours=8))
@@ -276,6 +277,9 @@ class Item:
         "quote_of",
         "idx",
         "path",
+        "edit",
+        "removed",
+        "views",
     )
 
     def __init__(self, site: str, col: int, ts: int, kind: str = "news") -> None:
@@ -291,6 +295,9 @@ class Item:
         self.quote_of: Item | None = None
         self.idx = 0
         self.path = ""
+        self.edit: str | None = None  # demo.changes: an edit shown on the page (or chrome only)
+        self.removed: str | None = None  # demo.changes: how the article was taken down
+        self.views = 17
 
     @property
     def story(self) -> str:
@@ -339,6 +346,7 @@ class World:
         self.lock = threading.RLock()
         self.hard_negatives: list[tuple[Item, Item, str]] = []
         self.published = 0
+        self.changes: list[dict] = []  # demo.changes records, in order
 
     # ---------- structure ----------
     def spec(self, site: str) -> SiteSpec:
@@ -397,13 +405,13 @@ class World:
 
     def listed(self, site: str, col: int) -> list[Item]:
         """Items of a column newest first (the list order)."""
-        return self.sites[site].cols[col][::-1]
+        return [it for it in self.sites[site].cols[col][::-1] if it.removed != "unlist"]
 
     def feed_items(self, site: str) -> list[Item]:
         """Newest FEED_ITEMS articles of a site (feeds never carry fault links)."""
         out: list[Item] = []
         for it in reversed(self.sites[site].items):
-            if it.fault is None and not it.hidden:
+            if it.fault is None and not it.hidden and it.removed != "unlist":
                 out.append(it)
                 if len(out) >= FEED_ITEMS:
                     break
@@ -411,15 +419,24 @@ class World:
 
     def sitemap_items(self, site: str) -> list[Item]:
         """All listed articles of a site, newest first."""
-        return [it for it in reversed(self.sites[site].items) if it.fault is None and not it.hidden]
+        return [
+            it
+            for it in reversed(self.sites[site].items)
+            if it.fault is None and not it.hidden and it.removed != "unlist"
+        ]
 
     # ---------- content ----------
     def content(self, it: Item, head_only: bool = False) -> Content:
-        """Content of an item as shown on its own site (repost edits applied); head_only skips paragraphs."""
+        """Content of an item as shown on its own site (repost edits and later edits applied); head_only skips
+        paragraphs."""
+        return apply_edit(self._content(it, head_only), it.edit)
+
+    def _content(self, it: Item, head_only: bool = False) -> Content:
+        """Content as first published (an edit of the original does not reach its reposts)."""
         if it.fault == "redirect" and it.target is not None:
             return self.content(it.target, head_only)
         if it.origin is not None:
-            base = self.content(it.origin, head_only)
+            base = self._content(it.origin, head_only)
             osp = self.spec(it.origin.site)
             c = edit_repost(
                 base, f"{self.seed}:{it.site}:{it.num}:edit", osp.title, REGIONS[osp.text_region].short
@@ -428,7 +445,7 @@ class World:
             d = datetime.fromtimestamp(it.ts, CST)
             quote = None
             if it.quote_of is not None and not head_only:
-                qc = self.content(it.quote_of)
+                qc = self._content(it.quote_of)
                 quote = qc.paragraphs[min(2, len(qc.paragraphs) - 1)]
             c = make_content(
                 f"{self.seed}:{it.site}:{it.num}",
@@ -660,6 +677,7 @@ class World:
                 "faults": faults,
                 "non_articles": non_articles,
                 "hard_negatives": hard,
+                "changes": [dict(c) for c in self.changes],
             }
 
     def _page_of(self, it: Item) -> int:

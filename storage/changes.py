@@ -81,3 +81,17 @@ def version_query(since: str | None = None, sites: Sequence[str] = ()) -> tuple[
         where.append(f"a.site IN ({','.join('?' * len(sites))})")
         args.extend(sites)
     return _VERSION_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY v.id", args
+
+
+def changed_urls(conn: sqlite3.Connection, since: str | None = None) -> tuple[set[str], set[str]]:
+    """(URLs of articles with a version seen since `since`, URLs of articles removed since then)."""
+    bound = since or ""
+    edited = {r[0] for r in conn.execute(
+        "SELECT DISTINCT a.url FROM article_versions v JOIN articles a ON a.id = v.article_id WHERE v.seen_at >= ?",
+        (bound,),
+    )}  # fmt: skip
+    removed = {r[0] for r in conn.execute(
+        "SELECT DISTINCT a.url FROM removals r JOIN articles a ON a.id = r.article_id WHERE r.removed_at >= ?",
+        (bound,),
+    )}  # fmt: skip
+    return edited, removed

@@ -13,6 +13,7 @@ import click
 
 from crawler.canonical import canonicalize_url
 from crawler.commands.common import friendly_errors, newsmon_command
+from crawler.commands.demo_revisits import revisits_ok, second_pass
 from crawler.runner import CrawlJob, describe_exit, run_crawls
 from crawler.sites import load_sites
 from storage import reads
@@ -131,12 +132,21 @@ def _prepare_db(db_path: str) -> None:
     help="Articles per column multiplier.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option(
+    "--revisits/--no-revisits",
+    default=True,
+    show_default=True,
+    help="Then edit and take down articles on the demo sites and show what a second pass finds.",
+)
 @friendly_errors
-def demo(db_path: str, seed: int, scale: int, as_json: bool) -> None:
+def demo(db_path: str, seed: int, scale: int, as_json: bool, revisits: bool = True) -> None:
     """Start the offline demo government sites on 127.0.0.1, crawl each once, and check the result.
 
     The summary compares the database with the demo's ground truth: articles expected, stored,
-    missing, extra, fields wrong, and whether every injected fault was recorded as a failure.
+    missing, extra, fields wrong, and whether every injected fault was recorded as a failure. A second
+    pass then edits some articles (body, title, 来源; and some page chrome only, which must not count),
+    takes others down (404, 410, redirect home or to the list, soft-404, dropped from the list) and
+    revisits: edits and removals found against those made.
 
     Example: newsmon demo --db demo.db --json
     """
@@ -160,8 +170,12 @@ def demo(db_path: str, seed: int, scale: int, as_json: bool) -> None:
                 for r in results
                 if r.returncode != 0
             ]
-    summary = compare_with_truth(db_path, truth)
-    summary["crawls_died"] = died
+            summary = compare_with_truth(db_path, truth)
+            summary["crawls_died"] = died
+            if revisits:
+                if not as_json:
+                    click.echo("second pass: articles edited and taken down, revisiting …")
+                summary.update(second_pass(srv, sites, db_path, str(config), DEMO_SETTINGS, tmp))
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
@@ -169,6 +183,7 @@ def demo(db_path: str, seed: int, scale: int, as_json: bool) -> None:
     for d in died:
         click.echo(f"error: crawl of {d['site']} died ({d['exit']}): {d['error'] or 'no output'}", err=True)
     ok = not (summary["missing"] or summary["extra"] or summary["fields_wrong"] or summary["faults_missed"])
+    ok = ok and (not revisits or revisits_ok(summary))
     raise SystemExit(0 if ok and not died else 1)
 
 
@@ -185,6 +200,15 @@ def _print_summary(s: dict[str, Any], db_path: str) -> None:
     for key in ("missing", "extra", "fields_wrong", "faults_missed", "runs_not_ok"):
         for item in s["details"][key][:5]:
             click.echo(f"  {key}: {item}")
+    if "edits_made" in s:
+        click.echo(f"second pass        edits found {s['edits_found']} of {s['edits_made']}, "
+                   f"removals found {s['removals_found']} of {s['removals_made']}, "
+                   f"false edits {s['false_edits']} ({s['chrome_changes_made']} chrome-only changes), "
+                   f"false removals {s['false_removals']}; {s['revisits_done']} revisits "
+                   f"({s['revisits_not_modified']} answered 304)")  # fmt: skip
+        for key in ("edits_missed", "removals_missed", "false_edits", "false_removals"):
+            for url in s["revisit_details"][key][:5]:
+                click.echo(f"  {key}: {url}")
     nm = newsmon_command()
     click.echo(f"browse: {nm} serve --db {db_path}   export: {nm} export --db {db_path} -o stories.csv")
 
