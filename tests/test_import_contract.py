@@ -45,6 +45,9 @@ STORAGE_LAYERS: list[tuple[str, ...]] = [
         "storage.changes",
     ),
     ("storage.datasette_meta", "storage.datasette_plugin", "storage.datasette_db"),
+    ("storage.desk.queries", "storage.desk.render", "storage.desk.feeds"),
+    ("storage.desk.pages",),
+    ("storage.desk",),
 ]
 
 
