@@ -196,7 +196,7 @@ ORDER BY failures_last_day DESC, s.name""",
 # description is only given for a column that exists (tests/test_desk.py compares them with a real database)
 ARTICLE_LIST_KEYS = (
     "id", "title", "published_at", "day", "site", "site_title", "region", "level", "source", "column_name",
-    "author", "story_id", "role", "duplicate_of", "url", "fetched_at",
+    "author", "story_id", "role", "duplicate_of", "url", "fetched_at", "removed_at",
 )  # fmt: skip
 STORY_TABLE_KEYS = (
     "id", "first_article_id", "first_site", "first_published_at", "claimed_origin", "title", "size",
