@@ -90,3 +90,15 @@ def site_hosts_split(path: str | os.PathLike[str], marker: str) -> tuple[int, in
         return None
     finally:
         db.conn.close()
+
+
+def table_columns(path: str | os.PathLike[str]) -> dict[str, set[str]]:
+    """Each table's and view's column names (for metadata that describes only columns that exist)."""
+    db = connect(path, readonly=True)
+    try:
+        names = [
+            r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+        ]
+        return {n: {c[1] for c in db.conn.execute(f"PRAGMA table_info([{n}])")} for n in names}
+    finally:
+        db.conn.close()

@@ -31,7 +31,9 @@ def test_demo_command_matches_ground_truth(tmp_path: Path) -> None:
     assert summary["faults_missed"] == 0 and summary["faults_expected"] >= 5, summary["details"]
     assert set(summary["runs"]) == {"ok"}, summary["details"]["runs_not_ok"]
     # the second pass (issue 17): every edit and removal made is found, a chrome-only change is no edit
-    assert summary["edits_made"] >= 5 and summary["removals_made"] >= 7 and summary["chrome_changes_made"] >= 1
+    assert (
+        summary["edits_made"] >= 5 and summary["removals_made"] >= 7 and summary["chrome_changes_made"] >= 1
+    )
     assert summary["edits_found"] == summary["edits_made"], summary["revisit_details"]
     assert summary["removals_found"] == summary["removals_made"], summary["revisit_details"]
     assert summary["false_edits"] == 0 and summary["false_removals"] == 0, summary["revisit_details"]

@@ -41,6 +41,7 @@ def build_datasette(db_path: str, *, settings: dict[str, Any] | None = None, all
 
     from storage import datasette_plugin, desk
     from storage.datasette_meta import build_metadata, only_real_columns
+    from storage.reads import table_columns
 
     if not pm.is_registered(datasette_plugin):
         pm.register(datasette_plugin, name="newsmon")
@@ -50,7 +51,7 @@ def build_datasette(db_path: str, *, settings: dict[str, Any] | None = None, all
     combined = {**SETTINGS, "allow_sql": allow_sql, **(settings or {})}
     # files= (not immutables=): datasette opens it read-only (mode=ro), never immutable, so rows written
     # by a running crawl show up; it has no write path unless a plugin adds one.
-    metadata = only_real_columns(build_metadata(name), _columns(db_path))
+    metadata = only_real_columns(build_metadata(name), table_columns(db_path))
     ds = Datasette([db_path], metadata=metadata, settings=combined)
     from storage.datasette_db import QuotedPathDatabase
 
@@ -58,18 +59,6 @@ def build_datasette(db_path: str, *, settings: dict[str, Any] | None = None, all
     ds.remove_database(name)  # the same file, opened through a quoted URI ('%41.db' is not 'A.db')
     ds.add_database(QuotedPathDatabase(ds, path=db_path, is_mutable=True), name=name, route=route)
     return ds
-
-
-def _columns(db_path: str) -> dict[str, set[str]]:
-    """Each table's and view's columns, so the metadata describes only columns this database has."""
-    db = connect(db_path, readonly=True)
-    try:
-        names = [
-            r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
-        ]
-        return {n: {c[1] for c in db.conn.execute(f"PRAGMA table_info([{n}])")} for n in names}
-    finally:
-        db.conn.close()
 
 
 @click.command()
