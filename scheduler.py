@@ -1,12 +1,15 @@
-"""Background crawling: one APScheduler job per site, each run a separate `scrapy crawl` subprocess.
+"""Background crawling: one queue of due sites, each run a separate crawl process (crawler/runtime.py).
 
-Rules (DESIGN.md §7): fixed job ids (the site names), at most one run per site (a run due while the
-previous one is still going or waiting for a slot is recorded as `skipped`), `coalesce=True` with a
-misfire grace of one period (a stalled scheduler runs a late job once, not in a burst), a global limit on
-concurrent crawls, a per-run time limit (SIGTERM, then SIGKILL to the process group, status `timeout`).
-The crawl writes its own run row; the scheduler only overrules it when the process died (`crashed`) or
-was stopped for running too long (`timeout`). The first run time of each site comes from the database,
-so a restart after downtime runs each overdue site once. This module never imports Scrapy.
+Rules (DESIGN.md §7, §11): one entry per site in a queue ordered by due time (crawler/duequeue.py) and
+one dispatch thread (crawler/dispatch.py), so threads are bounded by the crawl limit, not by the number
+of sites; a global rate (by default the fleet's steady rate, the sum of 1/interval) spreads the starts
+over the interval instead of starting every due site at once; at most one run per site (a run longer
+than the site's interval is recorded once as `skipped` and its overlapped start is not made up); a
+global limit on concurrent crawls; a per-run time limit (SIGTERM, then SIGKILL to the process group,
+status `timeout`). The crawl writes its own run row; the scheduler only overrules it when the process
+died (`crashed`) or was stopped for running too long (`timeout`). The first run time of each site comes
+from the database, so a restart after downtime runs each overdue site once, the most overdue first.
+This module never imports Scrapy.
 """
 
 from __future__ import annotations
@@ -22,16 +25,12 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor as _Pool
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
-
+from crawler.cadence import TZ, due_after, first_run_time, next_on_grid, period_seconds
+from crawler.dispatch import Dispatcher
+from crawler.duequeue import DueQueue, steady_rate
 from crawler.runner import Runner, describe_exit, process_alive, reap_dead_runs, signal_group
 from crawler.sites import Site
 from storage.db import LockHeld, StorageError, open_db, sidecar_lock
@@ -40,11 +39,9 @@ from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
 
-TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_TIMEOUT = 3600.0  # per run, unless the site sets `timeout`
 DEFAULT_KILL_GRACE = 10.0  # SIGTERM → SIGKILL when a run exceeds its time limit
 DEFAULT_SHUTDOWN_GRACE = 45.0  # SIGTERM to the scheduler: how long running crawls get to finish
-MIN_MISFIRE_GRACE = 30
 
 
 @dataclass
@@ -63,37 +60,6 @@ class RunOutcome:
 class _Active:
     proc: subprocess.Popen[bytes]
     started: datetime
-
-
-def period_seconds(site: Site) -> int:
-    """A site's interval; for a cron site, the gap between its next two fire times."""
-    if site.every_seconds:
-        return site.every_seconds
-    trigger = CronTrigger.from_crontab(site.cron or "0 * * * *", timezone=TZ)
-    now = datetime.now(TZ)
-    first = trigger.get_next_fire_time(None, now)
-    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
-    return int((second - first).total_seconds()) if first and second else 86400
-
-
-def make_trigger(site: Site) -> IntervalTrigger | CronTrigger:
-    """The APScheduler trigger of a site (Asia/Shanghai)."""
-    if site.cron:
-        return CronTrigger.from_crontab(site.cron, timezone=TZ)
-    return IntervalTrigger(seconds=site.every_seconds or 1800, timezone=TZ)
-
-
-def first_run_time(site: Site, last_start: datetime | None, now: datetime) -> datetime:
-    """When a site should next run, given its last start: now when overdue (one catch-up run), else on time."""
-    if last_start is None:
-        return now
-    if site.cron:
-        missed = CronTrigger.from_crontab(site.cron, timezone=TZ).get_next_fire_time(
-            None, last_start + timedelta(seconds=1)
-        )
-        return now if missed is None or missed <= now else missed
-    due = last_start + timedelta(seconds=site.every_seconds or 1800)
-    return now if due <= now else due
 
 
 def _parse_time(text: str) -> datetime:
@@ -128,6 +94,7 @@ class Scheduler:
         default_timeout: float = DEFAULT_TIMEOUT,
         kill_grace: float = DEFAULT_KILL_GRACE,
         shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE,
+        rate: float | None = None,
     ) -> None:
         self.sites = {s.name: s for s in sites if s.enabled}
         self.db_path = str(db_path)
@@ -143,7 +110,8 @@ class Scheduler:
         self._stopping = threading.Event()
         self._force = threading.Event()
         self._signals = 0
-        self._aps: BackgroundScheduler | None = None
+        self.rate = rate  # sites started per second at most (None: the fleet's steady rate)
+        self._dispatcher: Dispatcher | None = None
 
     # -- database ----------------------------------------------------------------------------------
     def _store(self) -> Store:
@@ -331,45 +299,45 @@ class Scheduler:
         return None
 
     # -- scheduling --------------------------------------------------------------------------------
-    def start(self, now: datetime | None = None) -> BackgroundScheduler:
-        """Prepare the database and start one job per site in a background scheduler (returns at once)."""
+    def start(self, now: datetime | None = None) -> Dispatcher:
+        """Prepare the database, queue every site by its due time and start dispatching (returns at once)."""
         self.prepare()
-        plan = self.plan(now)
-        aps = BackgroundScheduler(
-            timezone=TZ,
-            # one thread per site is enough: max_instances=1; the crawl limit is enforced in run_site
-            executors={"default": ThreadPoolExecutor(max_workers=max(1, len(self.sites)))},
-        )
+        now = now or datetime.now(TZ)
+        with self._store() as store:
+            last = store.last_run_starts()
+        due = {}
         for name, site in self.sites.items():
-            aps.add_job(
-                self.run_site,
-                trigger=make_trigger(site),
-                args=[name],
-                id=name,
-                name=name,
-                max_instances=1,
-                coalesce=True,
-                # a late run (suspend, stall) still runs once: missed fire times never exceed one period
-                misfire_grace_time=max(MIN_MISFIRE_GRACE, period_seconds(site)),
-                next_run_time=plan[name],
-                replace_existing=True,
-            )
-            logger.info("%s: next run %s", name, plan[name].astimezone(TZ).isoformat(timespec="seconds"))
-        aps.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
-        aps.start()
-        self._aps = aps
-        return aps
+            # overdue sites keep their missed time as their place in the queue: most overdue first, once
+            when = due_after(site, _parse_time(last[name])) if name in last else now
+            due[name] = (when or now).timestamp()
+        rate = self.rate or steady_rate(period_seconds(s) for s in self.sites.values())
+        queue = DueQueue(rate, now.timestamp())
+        queue.push_all(due)
+        self._dispatcher = Dispatcher(queue, self._run_scheduled, self.max_concurrent).start()
+        waiting = sum(when <= now.timestamp() for when in due.values())
+        logger.info(
+            "scheduled %d site(s), %d due now; starting at most %.2f per second", len(due), waiting, rate
+        )
+        return self._dispatcher
 
-    def _on_event(self, event: JobEvent) -> None:
-        if event.code == EVENT_JOB_MAX_INSTANCES:
-            with self._cond:
-                reason = self._busy_reason(event.job_id)
-            self._skip(event.job_id, reason)
-        elif event.code == EVENT_JOB_MISSED:
-            late = datetime.now(UTC) - event.scheduled_run_time  # type: ignore[attr-defined]
-            self._skip(event.job_id, f"missed its start time by {late.total_seconds():.0f}s")
-        elif event.code == EVENT_JOB_ERROR:
-            logger.error("job %s failed: %r", event.job_id, getattr(event, "exception", None))
+    def next_runs(self) -> dict[str, datetime]:
+        """Each queued site's next run time (a site running now is not queued)."""
+        queued = self._dispatcher.next_runs() if self._dispatcher else {}
+        return {name: datetime.fromtimestamp(ts, TZ) for name, ts in queued.items()}
+
+    def _run_scheduled(self, name: str) -> float | None:
+        """One dispatched run; returns the site's next due time. A run longer than the site's interval
+        is recorded once as `skipped` (its overlapped start is not made up) and the rhythm goes on."""
+        site = self.sites[name]
+        started = datetime.now(TZ)
+        self.run_site(name)
+        now = datetime.now(TZ)
+        nxt = due_after(site, started)
+        if nxt is not None and nxt <= now and not self._stopping.is_set():
+            took = (now - started).total_seconds()
+            self._skip(name, f"previous run still running at its next start time (it took {took:.0f}s)")
+            nxt = next_on_grid(site, started, now)
+        return None if nxt is None else nxt.timestamp()
 
     def running(self) -> dict[str, int]:
         """Sites with a crawl in progress and its pid."""
@@ -383,8 +351,8 @@ class Scheduler:
             self._stopping.set()
             self._cond.notify_all()
             procs = {name: a.proc for name, a in self._active.items()}
-        if self._aps is not None and self._aps.running:
-            self._aps.shutdown(wait=False)
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
         for name, proc in procs.items():
             logger.info("%s: forwarding SIGTERM to crawl pid %s", name, proc.pid)
             signal_group(proc.pid, signal.SIGTERM)

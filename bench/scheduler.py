@@ -78,7 +78,7 @@ def idle_scheduler(tmp: Path, n_sites: int) -> dict[str, float]:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=ROOT, stderr=err, stdout=subprocess.DEVNULL)
     try:
-        wait_for(lambda: log.read_text().count("next run") >= n_sites, 30, "jobs to be scheduled")
+        wait_for(lambda: f"scheduled {n_sites} site(s)" in log.read_text(), 60, "the sites to be queued")
         ready = time.perf_counter() - t0
         time.sleep(1.0)  # idle: nothing is due for a day
         mem = _memory(proc.pid)

@@ -136,21 +136,42 @@ def test_first_run_time_catches_up_once() -> None:
     assert period_seconds(every) == 1800 and period_seconds(nightly) == 86400
 
 
-def test_jobs_have_fixed_ids_and_rules(db: Path, stop_later: list[Scheduler]) -> None:
+def test_sites_are_queued_by_name_with_their_next_run(db: Path, stop_later: list[Scheduler]) -> None:
     sites = [make_site("a", every="30m"), make_site("b", cron="*/15 * * * *")]
     set_last_start(db, "a", timedelta(minutes=1))
     set_last_start(db, "b", timedelta(minutes=0))
     sched = Scheduler(sites, str(db), FakeRunner(db, {}))
     stop_later.append(sched)
-    aps = sched.start()
-    jobs = {j.id: j for j in aps.get_jobs()}
-    assert set(jobs) == {"a", "b"}
-    for job in jobs.values():
-        assert job.coalesce is True and job.max_instances == 1
-        assert job.misfire_grace_time >= 30 * 1  # a real grace, not APScheduler's 1 s default
-        assert str(job.trigger.timezone) == "Asia/Shanghai"
-    assert jobs["a"].misfire_grace_time == 1800
-    assert jobs["a"].next_run_time > datetime.now(TZ) + timedelta(minutes=28)
+    sched.start()
+    runs = sched.next_runs()
+    assert set(runs) == {"a", "b"}
+    assert all(str(when.tzinfo) == "Asia/Shanghai" for when in runs.values())
+    assert runs["a"] > datetime.now(TZ) + timedelta(minutes=28)
+    assert runs["b"] <= datetime.now(TZ) + timedelta(minutes=15)
+    assert threading.active_count() < 20  # one dispatch thread, run threads only as crawls start
+
+
+def test_many_sites_one_queue_bounded_threads_and_a_spread_start(
+    db: Path, stop_later: list[Scheduler]
+) -> None:
+    """2,000 sites all due: threads stay bounded by the crawl limit, starts follow the global rate, the
+    most overdue site goes first, and shutdown writes no `skipped` row for the sites still queued."""
+    names = [f"s{i:04d}" for i in range(2000)]
+    set_last_start(db, "s1999", timedelta(hours=3))  # the most overdue
+    runner = FakeRunner(db, {n: [["ok"]] for n in names})
+    before = threading.active_count()
+    sched = Scheduler([make_site(n, every="30m") for n in names], str(db), runner, max_concurrent=2, rate=5.0)
+    stop_later.append(sched)
+    t0 = time.monotonic()
+    sched.start()
+    wait_for(lambda: sum(runner.starts.values()) >= 6, what="six starts")
+    elapsed = time.monotonic() - t0
+    assert threading.active_count() - before <= 2 + 2  # dispatcher + 2 run threads (+ slack)
+    sched.shutdown(grace=5)
+    started = sum(runner.starts.values())
+    assert started <= 5 * elapsed + 2  # the rate, not 2,000 at once
+    assert next(iter(runner.starts)) == "s1999"  # the most overdue first
+    assert not [r for r in rows(db) if r["status"] == "skipped"]
 
 
 # -- run rules --------------------------------------------------------------------------------------
@@ -247,7 +268,7 @@ def test_restart_after_downtime_runs_each_overdue_site_once(db: Path, stop_later
     runner = FakeRunner(db, {n: [["ok"]] for n in ("late", "fresh", "nightly", "new")})
     sched = Scheduler(sites, str(db), runner)
     stop_later.append(sched)
-    aps = sched.start()
+    sched.start()
     wait_for(
         lambda: (
             all(statuses(db, n).count("ok") == 2 for n in ("late", "nightly"))
@@ -257,7 +278,7 @@ def test_restart_after_downtime_runs_each_overdue_site_once(db: Path, stop_later
     )
     wait_for(lambda: not sched.running(), what="runs to settle")
     soon = datetime.now(TZ) + timedelta(minutes=25)
-    jobs = {j.id: j.next_run_time for j in aps.get_jobs()}
+    jobs = sched.next_runs()
     # no further run is due soon: the catch-up was one run, not a burst of the missed ones
     assert all(when > soon for when in jobs.values()), jobs
     assert runner.starts == Counter({"late": 1, "nightly": 1, "new": 1})
