@@ -151,7 +151,12 @@ class RevisitMixin:
             html, _enc = decode_html(response.body, charset)
             try:
                 page = extract_article(
-                    response.body, response.url, declared_encoding=charset, overrides=self.site.extract
+                    response.body,
+                    response.url,
+                    declared_encoding=charset,
+                    overrides=self.site.extract,
+                    # the site's template, as for the first fetch: the same page gives the same block
+                    template=self.site_template() if hasattr(self, "site_template") else None,
                 )
             except Exception as exc:  # extraction must never kill the crawl; record and go on
                 self.state.fail(art["url"], "parse", f"revisit: {type(exc).__name__}: {exc}")

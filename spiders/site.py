@@ -28,6 +28,7 @@ from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, sel
 from crawler.sizelimit import TOO_LARGE_META
 from spiders.api_list import ApiListMixin, apply_seed, first_url
 from spiders.revisiting import RevisitMixin
+from spiders.site_template import TemplateMixin
 from storage.db import StorageError
 from storage.store_time import iso_utc
 
@@ -103,7 +104,7 @@ def _joined(value: Any) -> str | None:
     return value
 
 
-class SiteSpider(ApiListMixin, RevisitMixin, scrapy.Spider):
+class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, scrapy.Spider):
     """Crawls one configured site (or ad-hoc URLs) and yields only articles not stored yet."""
 
     name = "site"
@@ -480,7 +481,11 @@ class SiteSpider(ApiListMixin, RevisitMixin, scrapy.Spider):
             return
         try:
             art = extract_article(
-                response.body, response.url, declared_encoding=_charset(response), overrides=self.site.extract
+                response.body,
+                response.url,
+                declared_encoding=_charset(response),
+                overrides=self.site.extract,
+                template=self.site_template(),
             )
         except Exception as exc:  # extraction must never kill the crawl; record and go on
             logger.exception("extraction failed for %s", response.url)
@@ -493,6 +498,7 @@ class SiteSpider(ApiListMixin, RevisitMixin, scrapy.Spider):
             self.state.fail(asked, "parse", f"no article: {art.reason}")
             return
         self.crawler.stats.inc_value("newsmon/articles_extracted")
+        self.remember_template(canonicalize_url(response.url, self.host_aliases), art)
         if redirects and self.state.store is not None:
             final = canonicalize_url(response.url, self.host_aliases)
             for url in redirects:

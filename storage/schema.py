@@ -281,3 +281,16 @@ def m009_revisits(db: sqlite_utils.Database) -> None:
         "CREATE TABLE IF NOT EXISTS revisit_credit (site TEXT PRIMARY KEY, credit REAL NOT NULL DEFAULT 0)",
     ):
         db.execute(sql)
+
+
+@MIGRATIONS()
+def m010_site_template(db: sqlite_utils.Database) -> None:
+    """Per-site template memory: page counts of line keys (storage/templates.py)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS site_template (site TEXT NOT NULL, key TEXT NOT NULL, "
+        "pages INTEGER NOT NULL, seen_at TEXT, PRIMARY KEY (site, key)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS site_template_pages (site TEXT NOT NULL, url TEXT NOT NULL, "
+        "seen_at TEXT, PRIMARY KEY (site, url)) WITHOUT ROWID"
+    )

@@ -43,6 +43,7 @@ STORAGE_LAYERS: list[tuple[str, ...]] = [
         "storage.versions",
         "storage.revisit_store",
         "storage.changes",
+        "storage.templates",
     ),
     ("storage.datasette_meta", "storage.datasette_plugin", "storage.datasette_db"),
     ("storage.desk.queries", "storage.desk.render", "storage.desk.feeds"),

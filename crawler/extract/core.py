@@ -20,7 +20,7 @@ from .model import Article, ExtractionError
 from .overrides import Overrides, apply_drop, parse_overrides, select
 from .people import choose_author, choose_source, is_byline_line
 from .render import body_html
-from .template import apply_template, page_keys, template_lines
+from .template import apply_template, page_keys
 from .titles import choose_title, clean_title_tag, fallback_title, headline_element, site_from_title
 from .tree import (
     HtmlElement,
@@ -130,15 +130,18 @@ def _extract_tree(
     strip_junk(root)
     apply_drop(root, ov, art.warnings)
     st = compute_stats(root)
+    demoted: set[HtmlElement] = set()
     if template is not None:
         page = render_lines(root, st, skip_nav=False)
         art.template_keys = page_keys(page)
         demoted = apply_template(st, page, template)
         if demoted:
-            art.provenance["template"] = f"{demoted} blocks repeat on other pages of the site"
+            art.provenance["template"] = f"{len(demoted)} blocks repeat on other pages of the site"
 
     headline = headline_element(pm, root, st)
     body_nodes, body_method = _body_nodes(root, st, ov, art.warnings, headline)
+    if demoted:
+        st.chrome -= demoted  # the template chose the block; the block's own text is left as it is
     main = body_nodes[0] if body_nodes else None
     lines: list[Line] = []
     html_parts: list[str] = []
@@ -146,7 +149,7 @@ def _extract_tree(
     for node in body_nodes:
         inner = inner_chrome(node, st)
         skip |= inner
-        lines.extend(template_lines(body_lines(node, st), template or ()))
+        lines.extend(body_lines(node, st))
     _fill_meta_fields(art, pm, root, st, main)
     _fill_title(art, pm, root, st, main, ov, lines[0].order if lines else None)
     fill_title(art, gov)

@@ -40,48 +40,63 @@ def page_keys(lines: Iterable[Line]) -> list[str]:
     return list(out)
 
 
-def apply_template(st: Stats, lines: list[Line], template: Collection[str]) -> int:
-    """Demote every block whose own lines are all template lines and that holds no other prose.
+def apply_template(st: Stats, lines: list[Line], template: Collection[str]) -> set[HtmlElement]:
+    """Demote every block whose own lines are all template lines and that holds no other prose; returns
+    the demoted blocks.
 
-    Returns how many blocks were demoted. A block that mixes template lines with new text (an article
-    cell that also holds the footer) keeps its prose; only its template lines are dropped from the body
-    (see template_lines).
+    The template steers which block is the body; it does not edit the chosen block's text (the caller
+    takes the demoted blocks out of the chrome again before rendering it), so a page fetched again after
+    the memory grew yields the same text and no spurious new version.
     """
     if not template:
-        return 0
+        return set()
     seen: dict[HtmlElement, bool] = {}  # block -> all its own lines are template
     for ln in lines:
         seen[ln.block] = seen.get(ln.block, True) and line_key(ln.text) in template
     mixed = {b for b, all_template in seen.items() if not all_template}
-    n = 0
+    demoted: set[HtmlElement] = set()
     for block, all_template in seen.items():
         if not all_template or block in st.chrome or block.tag.lower() in ("body", "html"):
             continue
         if any(c in mixed for c in block.iterdescendants()):
             continue  # blocks inside it still hold text of their own
         demote(st, block)
-        n += 1
-    return n
-
-
-def template_lines(lines: list[Line], template: Collection[str]) -> list[Line]:
-    """Lines not in the site's template (the body's own text)."""
-    if not template:
-        return lines
-    return [ln for ln in lines if line_key(ln.text) not in template]
+        demoted.add(block)
+    return demoted
 
 
 class TemplateMemory:
-    """Line-key counts of one site's pages (loaded from storage, grown in-run); owned by its caller."""
+    """Line-key counts of one site's pages (loaded from storage, grown in-run); owned by its caller.
+
+    Each page address counts once (a revisited page must not make its own text template). The template
+    set grows as counts reach MIN_PAGES, so asking for it costs nothing per page.
+    """
 
     def __init__(self, counts: dict[str, int] | None = None) -> None:
         self.counts: dict[str, int] = dict(counts or {})
+        self._template = {k for k, n in self.counts.items() if n >= MIN_PAGES}
+        self.urls: set[str] = set()
+        self.pending: list[tuple[str, list[str]]] = []  # pages added since the last take_pending()
 
     def template(self) -> frozenset[str]:
-        """Keys seen on at least MIN_PAGES pages so far."""
-        return frozenset(k for k, n in self.counts.items() if n >= MIN_PAGES)
+        """Keys seen on at least MIN_PAGES pages so far (a snapshot)."""
+        return frozenset(self._template)
 
-    def add(self, keys: Iterable[str]) -> None:
-        """Count one more page's keys (each page once)."""
-        for k in set(keys):
-            self.counts[k] = self.counts.get(k, 0) + 1
+    def add(self, url: str, keys: Iterable[str]) -> bool:
+        """Count one page's keys, once per page address; False when the page was counted already."""
+        if url in self.urls:
+            return False
+        self.urls.add(url)
+        distinct = list(dict.fromkeys(keys))
+        for k in distinct:
+            n = self.counts.get(k, 0) + 1
+            self.counts[k] = n
+            if n >= MIN_PAGES:
+                self._template.add(k)
+        self.pending.append((url, distinct))
+        return True
+
+    def take_pending(self) -> list[tuple[str, list[str]]]:
+        """The pages added since the last call (to persist), and forget them."""
+        out, self.pending = self.pending, []
+        return out

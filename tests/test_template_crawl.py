@@ -1,0 +1,121 @@
+"""Per-site template memory end to end: a real crawl of a local site whose pages share a long sidebar
+and footer learns them, stores the counts, and the next run extracts each short story alone."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage.store import Store
+from storage.templates import add_template_pages, load_template_counts
+from tests.conftest import crawl_sites
+
+pytestmark = pytest.mark.slow
+
+SIDEBAR = (
+    "<div class='l'><p>青石市地处东北平原腹地，是省内重要的交通枢纽和工业基地，全市辖六个区、三个县，总面积一万余平方公里。</p>"
+    "<p>近年来，青石市坚持创新驱动发展，大力推进产业转型升级，城市综合实力不断增强，人民生活水平稳步提高。</p>"
+    "<p>办事指南：市民可通过政务服务网或前往各区政务服务中心办理户籍、社保、医保、公积金等业务，工作日全天受理。</p></div>"
+)
+FOOTER = (
+    "<div class='f'><p>主办：青石市人民政府办公室，承办：青石市大数据管理中心。地址：青石市人民大街1号，"
+    "邮编：130000，联系电话：0431-12345678，欢迎各界人士对本网站提出意见和建议，我们将认真研究改进。</p></div>"
+)
+
+
+def story(n: int) -> str:
+    return f"第{n}号消息：青石市第{n}批重点项目集中开工，总投资{n * 10}亿元。"
+
+
+class Site:
+    """Article pages that only repetition can tell apart from their chrome (<title> names the site)."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                data = site.answer(self.path).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def answer(self, path: str) -> str:
+        if path == "/robots.txt":
+            return ""
+        if path == "/xw/index.html":
+            return (
+                "<ul>"
+                + "".join(f'<li><a href="/xw/{i}.html">第{i}号消息标题文字</a></li>' for i in self.ids)
+                + "</ul>"
+            )
+        n = int(path.rsplit("/", 1)[1].split(".")[0])
+        return (
+            "<html><head><title>青石市人民政府</title></head><body>"
+            f"<div class='w'>{SIDEBAR}<div class='r'><div class='t'>第{n}号消息标题文字</div>"
+            f"<div class='c'><p>{story(n)}</p></div></div></div>{FOOTER}</body></html>"
+        )
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    s = Site()
+    yield s
+    s.httpd.shutdown()
+    s.httpd.server_close()
+
+
+def bodies(db: Path) -> dict[int, str]:
+    rows = sqlite3.connect(db).execute("SELECT url, body_text FROM articles").fetchall()
+    return {int(u.rsplit("/", 1)[1].split(".")[0]): b for u, b in rows}
+
+
+def test_second_run_extracts_short_stories_from_the_learned_template(site: Site, tmp_path: Path) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        f'[[site]]\nname = "qs"\nsources = [{{ kind = "listing", url = "{site.base}/xw/index.html" }}]\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "qs.db"
+    site.ids = [1, 2, 3]
+    assert crawl_sites(db, config).returncode == 0
+    assert set(bodies(db)) == {1, 2, 3}
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM site_template_pages WHERE site = 'qs'").fetchone()[0] == 3
+    assert (
+        conn.execute("SELECT count(*) FROM site_template WHERE site = 'qs' AND pages = 3").fetchone()[0] >= 4
+    )
+    conn.close()
+    site.ids = [4, 5, 6, 1, 2, 3]
+    assert crawl_sites(db, config).returncode == 0
+    got = bodies(db)
+    for n in (4, 5, 6):  # the template came from the database: every new page is its story alone
+        assert got[n] == story(n), got[n]
+
+
+def test_counts_are_added_once_per_page(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    try:
+        assert add_template_pages(store.db, "qs", [("u1", ["a", "b"]), ("u2", ["a"])]) == 2
+        assert add_template_pages(store.db, "qs", [("u1", ["a", "b"])]) == 0  # a revisit counts nothing
+        assert load_template_counts(store.db, "qs") == {"a": 2, "b": 1}
+        assert load_template_counts(store.db, "other") == {}
+    finally:
+        store.close()
