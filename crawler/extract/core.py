@@ -10,15 +10,16 @@ from typing import Any
 
 from . import selectors as S
 from .body import body_lines, choose_body, inner_chrome, is_furniture
-from .dates import SHANGHAI, parse_date, plausible, url_date
+from .dates import SHANGHAI
 from .encoding import decode_html
 from .govdoc import fill_fields, fill_title, read_govdoc
-from .labels import ANY_DATE, LABELLED, WRITTEN, Region, line_dates, split_regions
+from .labels import Region, split_regions
 from .media import attachments, images
 from .meta import PageMeta, first_tag, jsonld_text, meta_provenance, read_meta
 from .model import Article, ExtractionError
 from .overrides import Overrides, apply_drop, parse_overrides, select
 from .people import choose_author, choose_source, is_byline_line
+from .published import INFO_LINE_LABEL_RE, fill_date, is_info_line
 from .render import body_html
 from .template import apply_template, page_keys
 from .titles import choose_title, clean_title_tag, fallback_title, headline_element, site_from_title
@@ -50,10 +51,6 @@ BINARY_MAGIC = (
 CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 BREADCRUMB_RE = re.compile(r"crumb|position|location|curpos|dqwz|weizhi|path|daohang|当前位置", re.I)
 BREADCRUMB_SPLIT_RE = re.compile(r"\s*(?:>|&gt;|»|›|→|＞|/|\|)\s*")
-INFO_LINE_LABEL_RE = re.compile(
-    r"^(?:.{0,30}?)(?:发布时间|发布日期|发表时间|来源|信息来源|文章来源|作者|责任编辑|编辑|浏览次数|点击数|阅读次数|"
-    r"字号|【字体|打印)\s*[:：]"
-)
 INFO_EDGE_LINES = 3
 HEADER_LINE_CHARS = 40
 ATTACHMENT_LEVELS = 2
@@ -173,11 +170,21 @@ def _extract_tree(
     region = split_regions(outside, lines, st, main)
     if not art.title and lines:
         # never lose an article for a missing headline: the best line that reads as one, said so
-        art.title, how = fallback_title([ln.text for ln in region.before[-3:]], [ln.text for ln in lines])
+        above = region.before[-S.FALLBACK_TITLE_LINES :]
+        art.title, how = fallback_title([ln.text for ln in above], [ln.text for ln in lines])
         if art.title:
             art.provenance["title"] = how
             art.warnings.append(f"no headline in the page's markup: title from the {how}")
-    _fill_date(art, pm, region, ov, root, now)
+            if headline is None:  # its line anchors the search for a bare date under it
+                headline = next((ln.block for ln in reversed(above) if squash(ln.text) == art.title), None)
+    fill_date(
+        art,
+        pm,
+        region,
+        _override_text(root, ov, "date", art.warnings),
+        now,
+        st.order.get(headline) if headline is not None else None,
+    )
     _fill_people(art, pm, region, lines, ov, root)
     fill_fields(art, gov)
 
@@ -250,7 +257,7 @@ def _trim_edges(lines: list[str], title: str | None) -> list[str]:
         if not out:
             break
         first = "".join(out[0].split())
-        if (tnorm and first == tnorm) or _is_info_line(out[0]) or is_byline_line(out[0]):
+        if (tnorm and first == tnorm) or is_info_line(out[0]) or is_byline_line(out[0]):
             out.pop(0)
         else:
             break
@@ -265,19 +272,6 @@ def _trim_edges(lines: list[str], title: str | None) -> list[str]:
         else:
             break
     return out
-
-
-def _is_info_line(text: str) -> bool:
-    if len(text) > 120:
-        return False
-    if INFO_LINE_LABEL_RE.search(text):
-        return True
-    # A bare web address, or a date(-time) line with little else ("2023-11-28 09:30  新华网").
-    text = S.WEB_ADDRESS_RE.sub("", text).strip()
-    if not text:
-        return True
-    m = S.DATE_TEXT_RE.search(text)
-    return bool(m and len(text) - (m.end() - m.start()) <= 16 and m.start() <= 12)
 
 
 def _fill_meta_fields(
@@ -355,51 +349,6 @@ def _fill_title(
     title, how = choose_title(pm, root, st, main, text_start)
     if title:
         art.title, art.provenance["title"] = title, how
-
-
-def _fill_date(
-    art: Article, pm: PageMeta, region: Region, ov: Overrides, root: HtmlElement, now: datetime
-) -> None:
-    forced = _override_text(root, ov, "date", art.warnings)
-    if forced:
-        dt = parse_date(forced)
-        if dt is not None:
-            art.published_at, art.provenance["published_at"] = dt, "override"
-            return
-        art.warnings.append(f"override date found no date in {forced[:60]!r}")
-    candidates: list[tuple[str, datetime | None]] = []
-    header_labelled = line_dates(region.header, now, kinds=LABELLED)
-    candidates.append(("visible-line", header_labelled[0] if header_labelled else None))
-    hit = first_tag(pm, S.META_DATE)
-    meta_dt = parse_date(hit[1]) if hit else None
-    candidates.append((meta_provenance(hit[0]) if hit else "meta", meta_dt))
-    if pm.jsonld:
-        candidates.append(("jsonld", parse_date(str(pm.jsonld.get("datePublished") or ""))))
-    # Unlabelled dates: the one closest above the body, else a short date line opening the body.
-    before_any = line_dates(region.before[-8:], now, kinds=ANY_DATE)
-    candidates.append(("visible-line", before_any[-1] if before_any else None))
-    opening = [ln for ln in region.header[len(region.before) :] if _is_info_line(ln.text)]
-    opening_any = line_dates(opening, now, kinds=ANY_DATE)
-    candidates.append(("visible-line", opening_any[0] if opening_any else None))
-    after = line_dates(region.after, now, kinds=LABELLED)
-    candidates.append(("visible-line", after[0] if after else None))
-    anywhere = line_dates(region.other, now, kinds=LABELLED)
-    candidates.append(("visible-line", anywhere[0] if anywhere else None))
-    candidates.append(("url", url_date(art.url)))
-    # Last resort: the date the document was written (成文日期) — it precedes publication, never follows it.
-    written = line_dates(region.header, now, kinds=WRITTEN)
-    candidates.append(("visible-line:written", written[0] if written else None))
-    for how, dt in candidates:
-        if dt is not None and plausible(dt, now):
-            if (dt.hour, dt.minute, dt.second) == (0, 0, 0):
-                # a day-only date: take the time from another candidate that names the same day
-                timed = [(h, d) for h, d in candidates if d is not None and d.date() == dt.date() and d != dt]
-                if timed:
-                    how, dt = timed[0]
-            art.published_at, art.provenance["published_at"] = dt, how
-            if how == "visible-line" and meta_dt is not None and meta_dt.date() != dt.date():
-                art.warnings.append(f"meta date {meta_dt.date().isoformat()} disagrees with the page")
-            return
 
 
 def _fill_people(

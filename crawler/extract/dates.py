@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from . import selectors as S
@@ -62,20 +62,34 @@ def parse_date(text: str | None) -> datetime | None:
     return None
 
 
-def _slash(m: re.Match[str]) -> datetime | None:
+def _slash(m: re.Match[str], evidence: Sequence[date] = ()) -> datetime | None:
+    """A/B/YYYY: which of A and B is the month is decided by the page, not by habit.
+
+    A number above 12 cannot be a month. When both could be, the reading closer to another full date on
+    the same page (evidence: a 2005年07月03日 printed nearby) wins; with no evidence, an AM/PM clock says a
+    US-locale server printed it (month first), else day first.
+    """
     a, b, y, h, mi, s, ampm = m.groups()
-    month_first = bool(ampm) or int(b) > 12
-    mo, d = (a, b) if month_first and int(a) <= 12 else (b, a)
     hour = int(h or 0)
     if ampm and ampm.lower() == "pm" and hour < 12:
         hour += 12
     elif ampm and ampm.lower() == "am" and hour == 12:
         hour = 0
-    return _build((y, mo, d, str(hour), mi, s), SHANGHAI)
+    month_first = _build((y, a, b, str(hour), mi, s), SHANGHAI) if int(a) <= 12 else None
+    day_first = _build((y, b, a, str(hour), mi, s), SHANGHAI) if int(b) <= 12 else None
+    if month_first is None or day_first is None:
+        return month_first or day_first
+    if evidence and month_first != day_first:
+
+        def distance(dt: datetime) -> int:
+            return min(abs((dt.date() - e).days) for e in evidence)
+
+        return month_first if distance(month_first) <= distance(day_first) else day_first
+    return month_first if ampm else day_first
 
 
-def find_dates(text: str) -> list[tuple[datetime, int]]:
-    """All dates written in a line with their character offsets."""
+def find_dates(text: str, evidence: Sequence[date] = ()) -> list[tuple[datetime, int]]:
+    """All dates written in a line with their character offsets (evidence: see _slash)."""
     out = []
     for m in S.DATE_TEXT_RE.finditer(text):
         dt = _build(m.groups(), SHANGHAI)
@@ -83,7 +97,7 @@ def find_dates(text: str) -> list[tuple[datetime, int]]:
             out.append((dt, m.start()))
     if not out:
         for m in S.DATE_SLASH_RE.finditer(text):
-            dt = _slash(m)
+            dt = _slash(m, evidence)
             if dt is not None:
                 out.append((dt, m.start()))
     return out
@@ -108,3 +122,14 @@ def plausible(dt: datetime | None, now: datetime) -> bool:
     if dt.year < S.EARLIEST_YEAR:
         return False
     return dt <= now + timedelta(days=1)
+
+
+def page_evidence(texts: Sequence[str]) -> list[date]:
+    """The unambiguous (year-first) dates written in texts: the evidence for reading A/B/YYYY dates."""
+    out = []
+    for text in texts:
+        for m in S.DATE_TEXT_RE.finditer(text):
+            dt = _build(m.groups()[:3], SHANGHAI)
+            if dt is not None:
+                out.append(dt.date())
+    return out

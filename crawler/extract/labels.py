@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from . import selectors as S
 from .dates import find_dates, plausible
@@ -111,7 +112,9 @@ ANY_DATE = frozenset({"date", ""})
 WRITTEN = frozenset({"written"})
 
 
-def line_dates(lines: list[Line], now: datetime, *, kinds: frozenset[str]) -> list[datetime]:
+def line_dates(
+    lines: list[Line], now: datetime, *, kinds: frozenset[str], evidence: Sequence[date] = ()
+) -> list[datetime]:
     """Plausible dates written in lines, in order, whose label is of the given kinds.
 
     Kinds: "date" (a publish-date label), "" (no label), "written" (成文日期 and the like), "update".
@@ -120,7 +123,7 @@ def line_dates(lines: list[Line], now: datetime, *, kinds: frozenset[str]) -> li
     out = []
     prev: Line | None = None
     for ln in lines:
-        for dt, pos in find_dates(ln.text):
+        for dt, pos in find_dates(ln.text, evidence):
             label = _label_before(ln.text, pos)
             if not label and prev is not None and not ln.text[:pos].strip() and _cell_pair(prev, ln):
                 label = _label_before(prev.text, len(prev.text))

@@ -239,11 +239,24 @@ def looks_like_person(value: str, *, site_name: str | None = None) -> bool:
     return not any(_is_org(p) for p in re.split(r"[、，,；;\s]+", value) if p)
 
 
+_CJK_NAME_RE = re.compile(rf"{_CJK}{{2,}}")
+
+
+def source_end(value: str) -> str:
+    """A 来源 value cut at its natural end: a Chinese publisher's name is one unbroken run, so what
+    follows a space ("鞭牛士 北京 举报": a place, a control label) is the page's chrome, not the name.
+    Names in Latin script keep their spaces."""
+    first, _, rest = value.partition(" ")
+    if rest and _CJK_NAME_RE.search(first) and first[-1:] not in "-—《(（":
+        return first
+    return value
+
+
 def choose_source(pm: PageMeta, near: list[Line]) -> tuple[str | None, str]:
     """The 来源 publisher: a labelled line first, then the meta tags."""
     source = labelled_value(near, S.SOURCE_LABEL_RE)
     if source:
-        return source, "visible-line"
+        return source_end(source), "visible-line"
     hit = first_tag(pm, S.META_SOURCE)
     if hit:
         return hit[1], meta_provenance(hit[0])

@@ -246,6 +246,8 @@ TITLE_SEPARATOR_RE = re.compile(r"\s*(?:_+|\s-{1,2}\s|\s–\s|\s—\s|\|+|｜|--
 TITLE_SITE_HINT_RE = re.compile(
     r"(?:网|政府|人民政府|门户|频道|官网|新闻|网站|在线|日报|报|中心|平台|\.com|\.cn)$"
 )
+# Lines above the body searched for a headline when the markup names none.
+FALLBACK_TITLE_LINES = 8
 TITLE_BLOCK_CLASS_RE = re.compile(r"title|biaoti|headline|bt\b|tit\b|heading", re.I)
 
 # --- visible label lines ----------------------------------------------------------------------------

@@ -154,7 +154,20 @@ def headline_element(pm: PageMeta, root: HtmlElement, st: Stats) -> HtmlElement 
         if any(r in flat or (flat in r and len(flat) * 2 >= len(r)) for r in refs):
             agreeing.append(el)
     h1 = [el for el in agreeing if el.tag.lower() == "h1"]
-    return (h1 or agreeing or [None])[0]
+    if h1 or agreeing:
+        return (h1 or agreeing)[0]
+    # no heading markup: an element whose own text is exactly the headline (<b>, <font>, a table cell)
+    for el in st.order:
+        own = el.text
+        if (
+            own
+            and len(own) <= MAX_TITLE_CHARS
+            and el not in st.chrome
+            and "".join(own.split()) in refs
+            and not any(isinstance(c.tag, str) and (c.text or "").strip() for c in el)
+        ):
+            return el
+    return None
 
 
 FALLBACK_MAX_CHARS = 60
