@@ -61,12 +61,12 @@ class Site:
         if path == "/robots.txt":
             return ""
         if path == "/xw/index.html":
-            return (
-                "<ul>"
-                + "".join(f'<li><a href="/xw/{i}.html">第{i}号消息标题文字</a></li>' for i in self.ids)
-                + "</ul>"
+            items = "".join(
+                f'<li><a href="./202403/t20240301_{i}.html">第{i}号消息标题文字</a><span>2024-03-0{i}</span></li>'
+                for i in self.ids
             )
-        n = int(path.rsplit("/", 1)[1].split(".")[0])
+            return f"<html><body><div class='nav'><a href='/'>首页</a></div><ul class='list'>{items}</ul></body></html>"
+        n = int(path.rsplit("_", 1)[1].split(".")[0])
         return (
             "<html><head><title>青石市人民政府</title></head><body>"
             f"<div class='w'>{SIDEBAR}<div class='r'><div class='t'>第{n}号消息标题文字</div>"
@@ -84,7 +84,7 @@ def site() -> Iterator[Site]:
 
 def bodies(db: Path) -> dict[int, str]:
     rows = sqlite3.connect(db).execute("SELECT url, body_text FROM articles").fetchall()
-    return {int(u.rsplit("/", 1)[1].split(".")[0]): b for u, b in rows}
+    return {int(u.rsplit("_", 1)[1].split(".")[0]): b for u, b in rows}
 
 
 def test_second_run_extracts_short_stories_from_the_learned_template(site: Site, tmp_path: Path) -> None:
