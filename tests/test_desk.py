@@ -69,6 +69,13 @@ def story_of(db: Path, url: str) -> int:
     return sqlite3.connect(db).execute("SELECT story_id FROM articles WHERE url = ?", (url,)).fetchone()[0]
 
 
+def article_page(db: Path, url: str) -> tuple[int, str, str]:
+    """The article page of the article stored under url: status, whole page, the body block."""
+    aid = sqlite3.connect(db).execute("SELECT id FROM articles WHERE url = ?", (url,)).fetchone()[0]
+    status, html, _ = get(db, f"/-/article/{aid}")
+    return status, html, html[html.index('id="desk-body"') : html.index("</article>")]
+
+
 def rows(html: str) -> list[str]:
     return re.findall(r'<tr class="desk-row">(.*?)</tr>', html, re.S)
 
@@ -129,16 +136,10 @@ def test_story_page_is_a_timeline_with_changes_against_the_first(db: Path) -> No
 
 
 def test_article_page_headline_document_fields_sanitized_body_images_versions(db: Path) -> None:
-    aid = (
-        sqlite3.connect(db)
-        .execute("SELECT id FROM articles WHERE url = 'https://www.gov.cn/1.html'")
-        .fetchone()[0]
-    )
-    status, html, _ = get(db, f"/-/article/{aid}")
+    status, html, body = article_page(db, "https://www.gov.cn/1.html")
     assert status == 200
     assert '<h2 id="desk-headline">国务院部署乡村振兴重点工作</h2>' in html
     assert "国发〔2023〕12号" in html and "发文机关 issuer" in html and "国务院" in html
-    body = html[html.index('id="desk-body"') : html.index("</article>")]
     assert "国务院常务会议" in body and "链接" in body
     assert not re.search(r"\bon\w+=|javascript:|<script|<img", body, re.I), body
     assert 'href="https://www.gov.cn/a.jpg"' in body  # the image is a link
@@ -147,13 +148,7 @@ def test_article_page_headline_document_fields_sanitized_body_images_versions(db
 
 
 def test_article_page_of_an_exact_copy_shows_the_shared_body(db: Path) -> None:
-    aid = (
-        sqlite3.connect(db)
-        .execute("SELECT id FROM articles WHERE url LIKE '%changchun.gov.cn/3.html'")
-        .fetchone()[0]
-    )
-    status, html, _ = get(db, f"/-/article/{aid}")
-    body = html[html.index('id="desk-body"') : html.index("</article>")]
+    status, html, body = article_page(db, "https://www.changchun.gov.cn/3.html")
     assert status == 200 and "国务院常务会议" in body and "javascript" not in body  # the original's HTML
     assert "发文字号" not in html  # this copy has no document fields
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from datasette import hookimpl
+from markupsafe import Markup, escape
 
 from storage.desk.pages import ROUTES
 
@@ -31,6 +32,9 @@ def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]
 # datasette prints above a table is folded into a closed <details>, and each header gets its description
 # as a tooltip (datasette already writes it into data-column-description).
 _FOLD_DESCRIPTIONS = """
+var style = document.createElement('style');  // a title is read as a line, not one character per line
+style.textContent = 'td.col-title, td.col-story_title { min-width: 18em; }';
+document.head.appendChild(style);
 document.querySelectorAll('th[data-column-description]').forEach(function (th) {
   th.title = th.getAttribute('data-column-description');
 });
@@ -51,3 +55,24 @@ if (dl) {
 def extra_body_script(template: str, database: str | None, table: str | None, view_name: str) -> str:
     """Fold the column-description list on table and row pages; headers carry them as tooltips."""
     return _FOLD_DESCRIPTIONS if view_name in ("table", "row") else ""
+
+
+DESK_LINKS = {
+    "story_list": "/-/story/",
+    "stories": "/-/story/",
+    "article_list": "/-/article/",
+    "articles": "/-/article/",
+}
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    """A title in the story and article tables links to its desk page."""
+    prefix = DESK_LINKS.get(table or "")
+    if column != "title" or prefix is None or not isinstance(value, str):
+        return None
+    try:
+        ident = int(row["id"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+    return Markup(f'<a href="{prefix}{ident}">{escape(value)}</a>')
