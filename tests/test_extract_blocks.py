@@ -70,6 +70,10 @@ def page(body: str, title: str = "青石市举办春季招聘会_青石网") -> 
         pytest.param(
             page(f"<div class='w'><div class='l'>{HEAD}{ARTICLE}</div>{BLOGS}</div>"), id="blog-sidebar"
         ),
+        pytest.param(
+            page(f"<div class='main'>{HEAD}{ARTICLE}<div class='side'>{BLOGS}</div></div>"),
+            id="sidebar-in-the-story-container",
+        ),
     ],
 )
 def test_short_article_beats_longer_chrome(html):

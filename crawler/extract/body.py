@@ -229,3 +229,26 @@ def is_furniture(text: str) -> bool:
     if len(t) > 80:
         return False
     return bool(S.BOILERPLATE_LINE_RE.search(t) or S.NOISE_LINE_RE.match(t))
+
+
+def with_sibling_paragraphs(st: Stats, node: HtmlElement) -> list[HtmlElement]:
+    """A winner that is one paragraph among sibling paragraphs (its container lost for the sidebar or
+    list it also holds) takes the unbroken run of sibling paragraphs around it; empty ones (an image)
+    do not break the run, anything else (a heading, a sidebar, a chrome block) ends it."""
+    parent = node.getparent()
+    if node.tag.lower() != "p" or parent is None:
+        return [node]
+    kids = [c for c in parent if isinstance(c.tag, str)]
+    i = kids.index(node)
+
+    def joins(c: HtmlElement) -> bool:
+        if c.tag != node.tag or c in st.chrome or c in st.nav_blocks:
+            return False
+        return st.good.get(c, 0.0) > 0 or not st.own_chars.get(c, 0)
+
+    lo, hi = i, i
+    while lo > 0 and joins(kids[lo - 1]):
+        lo -= 1
+    while hi + 1 < len(kids) and joins(kids[hi + 1]):
+        hi += 1
+    return [c for c in kids[lo : hi + 1] if st.good.get(c, 0.0) > 0 or c is node]

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from . import selectors as S
-from .body import body_lines, choose_body, inner_chrome, is_furniture
+from .body import body_lines, choose_body, inner_chrome, is_furniture, with_sibling_paragraphs
 from .dates import SHANGHAI
 from .encoding import decode_html
 from .govdoc import fill_fields, fill_title, read_govdoc
@@ -240,7 +240,8 @@ def _body_nodes(
     choice = choose_body(root, st, headline)
     if choice is None:
         return [], ""
-    return [choice.node], choice.method
+    nodes = with_sibling_paragraphs(st, choice.node)
+    return nodes, choice.method + ("+siblings" if len(nodes) > 1 else "")
 
 
 def _trim_edges(lines: list[str], title: str | None) -> list[str]:
