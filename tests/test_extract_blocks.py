@@ -22,6 +22,10 @@ DISCLAIMER = (
     "禁止下载使用。凡本网注明“来源：某某”的作品，均转载自其它媒体，转载目的在于传递更多信息，并不代表本网赞同其观点。"
     "如有侵权，请与我们联系，我们将在第一时间删除。本网站所载内容仅供参考，不构成任何建议，使用者据此操作，风险自担。</p></div>"
 )
+# one paragraph, four times the story: a share rule alone would keep it
+LONG_DISCLAIMER = DISCLAIMER.replace(
+    "<p>", "<p>" + DISCLAIMER[len("<div class='sm'><p>") : -len("</p></div>")] * 3
+)
 ICP = (
     "<div class='bt'><p>主办单位：青石市人民政府办公室　承办单位：青石市大数据中心　地址：青石市人民大街1号，邮编：130000，"
     "联系电话：0431-12345678，网站标识码：2201000001，吉ICP备05001234号，吉公网安备22010202000123号。"
@@ -63,6 +67,10 @@ def page(body: str, title: str = "青石市举办春季招聘会_青石网") -> 
     "html",
     [
         pytest.param(page(HEAD + f"<div class='con'>{ARTICLE}</div>" + DISCLAIMER), id="disclaimer"),
+        pytest.param(
+            page(HEAD + f"<div class='con'>{ARTICLE}</div>" + LONG_DISCLAIMER),
+            id="disclaimer-four-times-the-story",
+        ),
         pytest.param(page(HEAD + f"<div class='con'>{ARTICLE}</div>" + ICP), id="icp-footer"),
         pytest.param(page(HEAD + f"<div class='con'>{ARTICLE}</div>" + GUIDE), id="guide-footer"),
         pytest.param(page(NOTICE + HEAD + f"<div class='con'>{ARTICLE}</div>"), id="notice-above"),

@@ -176,7 +176,11 @@ def anchored(st: Stats, winner: BodyChoice | None, headline: HtmlElement | None)
         where, limit = "above", None
     else:
         return winner
-    need = max(S.ANCHOR_MIN_PROSE, S.ANCHOR_MIN_SHARE * winner.score)
+    # A winner of one or two paragraphs (a footer, a disclaimer, a notice) yields to any real block after
+    # the headline; a winner of many paragraphs only to a block with a fair share of its prose.
+    paragraphs = sum(1 for el in w.iter() if isinstance(el.tag, str) and st.own_ends.get(el))
+    share = 0.0 if paragraphs <= S.ANCHOR_FEW_PARAGRAPHS else S.ANCHOR_MIN_SHARE
+    need = max(S.ANCHOR_MIN_PROSE, share * winner.score)
     best: HtmlElement | None = None
     best_score = 0.0
     for el, order in st.order.items():

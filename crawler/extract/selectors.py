@@ -154,6 +154,7 @@ SENTENCE_END = frozenset("。！？…”」』.!?")
 # prose (characters, and share of the winner's score).
 ANCHOR_MIN_PROSE = 30
 ANCHOR_MIN_SHARE = 1 / 3
+ANCHOR_FEW_PARAGRAPHS = 2  # a winner with at most this many sentence-bearing blocks needs no share
 # The density winner grows into its parent while the parent keeps this share of its score and adds prose.
 EXPAND_KEEP = 0.97
 
