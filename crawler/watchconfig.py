@@ -27,7 +27,8 @@ from crawler.sites import ConfigChecker, ConfigError, Site, parse_duration, pars
 from storage.watches import Watch, compile_term
 
 WATCH_KEYS = {"name", "all", "any", "none", "regex", "sites", "regions", "notify", "digest", "max_age",
-              "enabled", "notes"}  # fmt: skip
+              "enabled", "notes", "on"}  # fmt: skip
+WATCH_EVENTS = ("new", "edited", "removed")
 TERMS_MAX = 50  # words per list
 TERM_CHARS_MAX = 100
 REGEX_CHARS_MAX = 300
@@ -135,11 +136,14 @@ def _parse_watch(p: ConfigChecker, idx: int, data: Any, site_names: set[str] | N
         p.error(where, "enabled", "expected true/false")
     if "notes" in data and not isinstance(data["notes"], str):
         p.error(where, "notes", "expected a string")
+    on = data.get("on", ["new"])
+    if not isinstance(on, list) or not on or not all(isinstance(e, str) and e in WATCH_EVENTS for e in on):
+        p.error(where, "on", f"expected a non-empty list of {', '.join(map(repr, WATCH_EVENTS))}")
     if len(p.problems) > before or not isinstance(name, str):
         return None
     return Watch(name=name, all_of=all_of, any_of=any_of, none_of=none_of, regex=regex, sites=sites,
                  regions=regions, notify=notify, digest_seconds=digest, max_age_seconds=max_age,
-                 enabled=enabled)  # fmt: skip
+                 enabled=enabled, on=tuple(dict.fromkeys(on)))  # fmt: skip
 
 
 def parse_watches(
@@ -199,11 +203,13 @@ def run_watches(db: sqlite_utils.Database, config_path: str | Path | None = None
                 now: datetime | None = None, budget_seconds: float | None = None,
                 retry_failed: bool = False) -> dict[str, int]:  # fmt: skip
     """Sync a config file's watches, evaluate articles stored since the last call, send due notifications."""
+    from storage.watch_events import evaluate_changes
     from storage.watch_notify import notify_pending
     from storage.watches import evaluate
 
     out = sync_watches(db, config_path)
     out["hits"] = len(evaluate(db, now))
+    out["change_hits"] = len(evaluate_changes(db, now))
     if notify:
         out.update(notify_pending(db, now, budget_seconds=budget_seconds, retry_failed=retry_failed))
     return out

@@ -294,3 +294,47 @@ def m010_site_template(db: sqlite_utils.Database) -> None:
         "CREATE TABLE IF NOT EXISTS site_template_pages (site TEXT NOT NULL, url TEXT NOT NULL, "
         "seen_at TEXT, PRIMARY KEY (site, url)) WITHOUT ROWID"
     )
+
+
+@MIGRATIONS()
+def m011_watch_events(db: sqlite_utils.Database) -> None:
+    """watch_hits.event/event_id: a watch may also alert on an edit or a removal of a matching story (#17).
+
+    The UNIQUE (watch, article_id) of watch_hits becomes (watch, article_id, event, event_id), which SQLite
+    can only do by building the table again; watch_deliveries refers to it, so both are copied and rebuilt
+    (children dropped first, so no foreign key ever points at a missing row).
+    """
+    if "event" in db.table("watch_hits").columns_dict:
+        return
+    deliveries = [
+        r[0]
+        for r in db.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'watch_deliveries' AND sql IS NOT NULL "
+            "ORDER BY type = 'index', name"
+        ).fetchall()
+    ]
+    hit_cols = "id, watch, story_id, article_id, site, title, url, published_at, matched, created_at"
+    for sql in (
+        "CREATE TABLE _watch_hits_old AS SELECT * FROM watch_hits",
+        "CREATE TABLE _watch_deliveries_old AS SELECT * FROM watch_deliveries",
+        "DROP TABLE watch_deliveries",
+        "DROP TABLE watch_hits",
+        """CREATE TABLE watch_hits (
+        id INTEGER PRIMARY KEY, watch TEXT NOT NULL, story_id INTEGER, article_id INTEGER NOT NULL,
+        site TEXT, title TEXT, url TEXT, published_at TEXT, matched TEXT, created_at TEXT NOT NULL,
+        event TEXT NOT NULL DEFAULT 'new', event_id INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (watch, article_id, event, event_id)
+        )""",
+        f"INSERT INTO watch_hits ({hit_cols}) SELECT {hit_cols} FROM _watch_hits_old",
+        "CREATE INDEX IF NOT EXISTS idx_watch_hits_article_id ON watch_hits (article_id)",
+        "CREATE INDEX IF NOT EXISTS idx_watch_hits_created_at ON watch_hits (created_at)",
+        *deliveries,
+        "INSERT INTO watch_deliveries SELECT * FROM _watch_deliveries_old",
+        "DROP TABLE _watch_hits_old",
+        "DROP TABLE _watch_deliveries_old",
+        # edits and removals stored before this are not alerted on
+        "INSERT OR IGNORE INTO watch_state (name, value) SELECT 'version_cursor', coalesce(max(id), 0) "
+        "FROM article_versions",
+        "INSERT OR IGNORE INTO watch_state (name, value) SELECT 'removal_cursor', coalesce(max(id), 0) FROM removals",
+    ):
+        db.execute(sql)

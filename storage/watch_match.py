@@ -46,6 +46,7 @@ class Watch:
     digest_seconds: int | None = None
     max_age_seconds: int | None = None
     enabled: bool = True
+    on: tuple[str, ...] = ("new",)  # events that alert: a new story, an edit or a removal of a matching one
 
     def definition(self) -> dict[str, Any]:
         """The JSON form stored in `watches.definition` (empty keys left out)."""
@@ -59,6 +60,7 @@ class Watch:
             "notify": list(self.notify),
             "digest_seconds": self.digest_seconds,
             "max_age_seconds": self.max_age_seconds,
+            "on": list(self.on) if tuple(self.on) != ("new",) else None,
         }
         return {k: v for k, v in out.items() if v not in (None, [])}
 
@@ -77,6 +79,7 @@ class Watch:
             digest_seconds=data.get("digest_seconds"),
             max_age_seconds=data.get("max_age_seconds"),
             enabled=enabled,
+            on=tuple(data.get("on", ("new",))),
         )
 
 

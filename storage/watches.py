@@ -187,10 +187,10 @@ def cursor(db: sqlite_utils.Database) -> int:
 
 def _already_hit(conn: sqlite3.Connection, watch: str, story_id: int | None, art_id: int) -> bool:
     if story_id is None:
-        sql, arg = "SELECT 1 FROM watch_hits WHERE watch = ? AND article_id = ?", art_id
+        sql, arg = "SELECT 1 FROM watch_hits WHERE watch = ? AND article_id = ? AND event = 'new'", art_id
     else:
         sql = ("SELECT 1 FROM articles a JOIN watch_hits h ON h.article_id = a.id AND h.watch = ? "
-               "WHERE a.story_id = ? LIMIT 1")  # fmt: skip
+               "AND h.event = 'new' WHERE a.story_id = ? LIMIT 1")  # fmt: skip
         arg = story_id
     return conn.execute(sql, (watch, arg)).fetchone() is not None
 
@@ -216,7 +216,7 @@ def _record_hit(
     art_id, site, story_id, title, _body, url, published, _region = row
     cur = conn.execute(
         "INSERT INTO watch_hits (watch, story_id, article_id, site, title, url, published_at, matched, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(watch, article_id) DO NOTHING",
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(watch, article_id, event, event_id) DO NOTHING",
         (w.name, story_id, art_id, site, title, url, published, json.dumps(matched, ensure_ascii=False),
          created),
     )  # fmt: skip
@@ -240,7 +240,9 @@ def evaluate(db: sqlite_utils.Database, now: datetime | None = None, batch: int 
                 logger.info("story rebuild in progress: watches wait for it")
                 return hits
             if matcher is None:
-                matcher = Matcher(w["watch"] for w in list_watches(db, enabled_only=True))
+                matcher = Matcher(
+                    w["watch"] for w in list_watches(db, enabled_only=True) if "new" in w["watch"].on
+                )
                 since = dict(conn.execute("SELECT name, since_article_id FROM watches").fetchall())
             if not len(matcher):
                 # Nothing to match: move past the stored articles without reading them.

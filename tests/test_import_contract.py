@@ -44,6 +44,7 @@ STORAGE_LAYERS: list[tuple[str, ...]] = [
         "storage.revisit_store",
         "storage.changes",
         "storage.templates",
+        "storage.watch_events",
     ),
     ("storage.datasette_meta", "storage.datasette_plugin", "storage.datasette_db"),
     ("storage.desk.queries", "storage.desk.render", "storage.desk.feeds"),

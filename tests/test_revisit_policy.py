@@ -112,3 +112,15 @@ def test_char_diff_marks_characters() -> None:
         {"published_at": "2023-11-28T10:30:00+08:00"},
         ["published_at"],
     ) == ["published_at"]
+
+
+def test_watch_on_events_config() -> None:
+    from crawler.watchconfig import parse_watches
+
+    (w,) = parse_watches({"watch": [{"name": "w", "all": ["振兴"], "on": ["new", "removed"]}]})
+    assert w.on == ("new", "removed") and w.definition()["on"] == ["new", "removed"]
+    (d,) = parse_watches({"watch": [{"name": "w", "all": ["振兴"]}]})
+    assert d.on == ("new",) and "on" not in d.definition()
+    for bad in (["deleted"], [], "removed"):
+        with pytest.raises(ConfigError, match="watch 'w', key 'on'"):
+            parse_watches({"watch": [{"name": "w", "all": ["振兴"], "on": bad}]})

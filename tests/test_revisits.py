@@ -175,3 +175,40 @@ def test_revisit_false_turns_revisits_off(site: RevisitSite, tmp_path: Path) -> 
     assert not [r for r in site.requests if "t2023" in r[0]]
     assert "newsmon/revisits/done" not in run["stats"]
     assert rows(db, "SELECT count(*) FROM removals") == [(0,)]
+
+
+def test_watch_alerts_on_removal_and_edit(site: RevisitSite, tmp_path: Path) -> None:
+    """on = ["new", "removed"]: one alert for the new story, one when it is taken down; edits stay quiet."""
+    from tests.test_watch import Receiver
+
+    receiver = Receiver()
+    try:
+        target, edited = site.pages[0], site.pages[1]
+        word = next(target.title[i : i + 4] for i in range(len(target.title) - 3)
+                    if not any(target.title[i : i + 4] in p.title + "".join(p.paragraphs) for p in site.pages[1:]))  # fmt: skip
+        watches = (
+            f'\n[[watch]]\nname = "gone"\nall = ["{word}"]\non = ["new", "removed"]\nnotify = ["{receiver.url}"]\n'
+            f'\n[[watch]]\nname = "edits"\nall = ["{edited.title[:6]}"]\non = ["edited"]\nnotify = ["{receiver.url}"]\n'
+        )
+        db, config = tmp_path / "news.db", site.write_config(tmp_path / "sites.toml")
+        config.write_text(config.read_text("utf-8") + watches, encoding="utf-8")
+        proc = crawl_sites(db, config, "rv")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert [m["title"] for m in receiver.messages] == [f"[gone] {target.title}"]  # "edits" has no "new"
+        target.state = "404"
+        edited.paragraphs[0] += "会议要求抓好落实。"
+        proc = crawl_sites(
+            db, config, "rv", extra={"NEWSMON_REVISIT_NOW": later(2), "NEWSMON_REVISIT_SHARE": "1"}
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        titles = sorted(m["title"] for m in receiver.messages[1:])
+        assert titles == sorted(
+            [f"[gone] 【已删除 removed】{target.title}", f"[edits] 【已修改 edited】{edited.title}"]
+        )
+        events = rows(db, "SELECT watch, event FROM watch_hits ORDER BY id")
+        assert sorted(events) == [("edits", "edited"), ("gone", "new"), ("gone", "removed")]
+        # a third run finds nothing new to say
+        crawl_sites(db, config, "rv", extra={"NEWSMON_REVISIT_NOW": later(7), "NEWSMON_REVISIT_SHARE": "1"})
+        assert len(receiver.messages) == 3
+    finally:
+        receiver.close()
