@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from crawler.sitehosts import split_host
+
 TRACKING_PARAMS = frozenset(
     {
         "spm", "from", "share", "share_token", "shareid", "isappinstalled", "wxshare", "scene", "clicktime",
@@ -46,13 +48,11 @@ def _fix_percent(segment: str, safe: str) -> str:
     return _PCT.sub(unescape, "".join(out))
 
 
-def _host(parts: SplitResult, aliases: Mapping[str, str] | None) -> str:
+def _host(parts: SplitResult) -> str:
     host = (parts.hostname or "").rstrip(".").lower()
     if host and not host.isascii():
         with contextlib.suppress(UnicodeError):
             host = host.encode("idna").decode("ascii")
-    if aliases:
-        host = aliases.get(host, host)
     return f"[{host}]" if ":" in host else host
 
 
@@ -65,12 +65,14 @@ def canonicalize_url(url: str, aliases: Mapping[str, str] | None = None) -> str:
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    host = _host(parts, aliases)
+    host = _host(parts)
     try:
         port = parts.port
     except ValueError:
         port = None
     netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    if aliases:  # keys and targets are whole host[:port] forms (host_aliases), so a port never doubles
+        netloc = aliases.get(netloc, netloc)
     path = _SESSION_IN_PATH.sub("", parts.path)
     path = _fix_percent(path, _PATH_SAFE) or "/"
     if not path.startswith("/"):
@@ -95,7 +97,18 @@ def canonicalize_url(url: str, aliases: Mapping[str, str] | None = None) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, quote_via=quote, safe="/:@!$'()*,;~"), ""))
 
 
+def netloc_key(host_or_netloc: str) -> str:
+    """'Host[:port]' as canonical URLs write it: lower case, no trailing dot, no default port (80/443)."""
+    got = split_host(host_or_netloc)
+    if got is None:
+        return host_or_netloc.strip().lower()
+    host, port = got
+    host = f"[{host}]" if ":" in host else host
+    return host if port is None else f"{host}:{port}"
+
+
 def host_aliases(canonical_host: str, aliases: Iterable[str]) -> dict[str, str]:
-    """Alias map for canonicalize_url from a site's configured alias hosts (e.g. its ``www.`` form)."""
-    target = canonical_host.lower().rstrip(".")
-    return {a.lower().rstrip("."): target for a in aliases if a.lower().rstrip(".") != target}
+    """Alias map for canonicalize_url from a site's configured alias hosts (e.g. its ``www.`` form);
+    keys and target are host[:port] (``localhost:8001`` → ``127.0.0.1:8001``)."""
+    target = netloc_key(canonical_host)
+    return {netloc_key(a): target for a in aliases if netloc_key(a) != target}

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from crawler import api_lists, canonical
 from crawler.revisits import DEFAULT_SCHEDULE, parse_schedule
+from crawler.sitehosts import split_host
 
 LEVELS = ("national", "province", "city", "county", "department")
 SOURCE_KINDS = ("listing", "feed", "sitemap", "api", "auto")
@@ -43,6 +44,7 @@ TOP_KEYS = {"site", "watch", "defaults"}
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 DURATION_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DURATION_MAX = 3650 * 86400  # ten years: longer is a typo, and datetime arithmetic overflows soon after
 DEFAULT_EVERY = "30m"
 DEFAULT_MAX_PAGES = 5
 
@@ -122,12 +124,22 @@ def _netloc(url: str) -> str:
     return (parts.netloc or "").lower()
 
 
+def _is_host(text: str) -> bool:
+    """A bare host or host:port (no scheme, path, user info or spaces) that parses with a valid port."""
+    if not text or any(ch in text for ch in "/\\@?# \t") or "://" in text:
+        return False
+    return split_host(text) is not None
+
+
 def parse_duration(text: str) -> int:
     """'30m' → 1800. Raises ValueError for anything else."""
     m = DURATION_RE.match(str(text))
     if not m or int(m.group(1)) <= 0:
         raise ValueError(f"{text!r} is not a duration like '90s', '30m', '2h' or '1d'")
-    return int(m.group(1)) * DURATION_UNITS[m.group(2)]
+    seconds = int(m.group(1)) * DURATION_UNITS[m.group(2)]
+    if seconds > DURATION_MAX:
+        raise ValueError(f"{text!r} is longer than {DURATION_MAX // 86400} days")
+    return seconds
 
 
 def check_cron(expr: str) -> None:
@@ -136,7 +148,13 @@ def check_cron(expr: str) -> None:
 
     if len(str(expr).split()) != 5:
         raise ValueError(f"{expr!r} is not a 5-field crontab expression (minute hour day month weekday)")
-    CronTrigger.from_crontab(str(expr), timezone="Asia/Shanghai")
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    trigger = CronTrigger.from_crontab(str(expr), timezone=tz)
+    if trigger.get_next_fire_time(None, datetime.now(tz)) is None:
+        raise ValueError(f"{expr!r} never fires (no such date, e.g. 30 February)")
 
 
 def check_url(url: Any) -> str:
@@ -278,8 +296,8 @@ def _parse_site(c: ConfigChecker, idx: int, data: Any, defaults: Mapping[str, An
         sources.append(Source(kind=kind, url=url, max_pages=max_pages or DEFAULT_MAX_PAGES, api=api))
     aliases = c.typed(where, merged, "aliases", list) or []
     for a in aliases:
-        if not isinstance(a, str) or "/" in a or not a:
-            c.error(where, "aliases", f"{a!r} is not a host name")
+        if not isinstance(a, str) or not _is_host(a):
+            c.error(where, "aliases", f"{a!r} is not a host name or host:port (like 'www.x.gov.cn')")
     extract = c.typed(where, merged, "extract", dict) or {}
     for key in sorted(set(extract) - set(EXTRACT_KEYS)):
         c.error(where, f"extract.{key}", f"unknown key (allowed: {', '.join(EXTRACT_KEYS)})")
@@ -355,9 +373,24 @@ def parse_sites(data: Mapping[str, Any], path: str = "<config>") -> list[Site]:
     sites: list[Site] = c.unique(
         "site", ((i, _parse_site(c, i, raw, defaults)) for i, raw in enumerate(raw_sites))
     )
+    _check_alias_collisions(c, sites)
     if c.problems:
         raise ConfigError(c.problems)
     return sites
+
+
+def _check_alias_collisions(c: ConfigChecker, sites: Sequence[Site]) -> None:
+    """An alias naming another site's host would store one site's articles under the other's URLs."""
+    owner: dict[str, str] = {}
+    for site in sites:
+        for s in site.sources:
+            owner.setdefault(canonical.netloc_key(_netloc(s.url)), site.name)
+    for site in sites:
+        for a in site.aliases:
+            other = owner.get(canonical.netloc_key(a))
+            if other is not None and other != site.name:
+                c.error(f"site '{site.name}'", "aliases", f"{a!r} is a host of site '{other}'")
+            owner.setdefault(canonical.netloc_key(a), site.name)
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

@@ -84,6 +84,14 @@ def _article_shaped(url: str) -> bool:
     return discovery.is_article_url(url) and not discovery.is_list_url(url)
 
 
+def _was_conditional(response: Response) -> bool:
+    """Whether the request behind the response carried If-None-Match or If-Modified-Since."""
+    request = response.request
+    return request is not None and bool(
+        request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since")
+    )
+
+
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
@@ -225,6 +233,14 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, scrapy.Spider):
         """First response of a source: note validators, then dispatch on the source kind."""
         source: Source = response.meta["source"]
         stats = self.crawler.stats
+        if response.status == 304 and not _was_conditional(response):
+            # nothing to be unchanged from: a server (or proxy) answering 304 to everything would
+            # otherwise give "ok" runs with 0 articles forever
+            self.source_failures[source.url] = self.source_failures.get(source.url, 0) + 1
+            self.state.fail(
+                source.url, "http", "source: 304 Not Modified to a request without validators", 304
+            )
+            return
         stats.inc_value("newsmon/sources_ok")
         stats.inc_value("newsmon/list_pages")
         if response.status == 304:

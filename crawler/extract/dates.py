@@ -24,11 +24,12 @@ def _build(parts: Sequence[str | None], tz: tzinfo) -> datetime | None:
         return None
     try:
         return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=tz)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
-def _zone(spec: str | None) -> tzinfo:
+def _zone(spec: str | None) -> tzinfo | None:
+    """The zone of an ISO offset; None for one no clock has (+25:00, -99:99, +08:60)."""
     if not spec:
         return SHANGHAI
     if spec == "Z":
@@ -37,7 +38,10 @@ def _zone(spec: str | None) -> tzinfo:
     digits = spec[1:].replace(":", "")
     from datetime import timezone
 
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 23 or minutes > 59:
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def parse_date(text: str | None) -> datetime | None:
@@ -46,10 +50,14 @@ def parse_date(text: str | None) -> datetime | None:
         return None
     m = _ISO_RE.match(text)
     if m:
-        return _build(m.groups()[:6], _zone(m.group(7)))
+        zone = _zone(m.group(7))
+        return _build(m.groups()[:6], zone) if zone is not None else None
     m = _EPOCH_RE.match(text)
     if m:
-        return datetime.fromtimestamp(int(m.group(1)), tz=SHANGHAI)
+        try:
+            return datetime.fromtimestamp(int(m.group(1)), tz=SHANGHAI)
+        except (ValueError, OverflowError, OSError):
+            return None
     m = S.DATE_TEXT_RE.search(text)
     if m:
         return _build(m.groups(), SHANGHAI)
