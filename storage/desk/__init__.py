@@ -33,7 +33,13 @@ def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]
 # as a tooltip (datasette already writes it into data-column-description).
 _FOLD_DESCRIPTIONS = """
 var style = document.createElement('style');  // a title is read as a line, not one character per line
-style.textContent = 'td.col-title, td.col-story_title { min-width: 18em; }';
+style.textContent = 'td.col-title, td.col-story_title { min-width: 18em; } td.col-reason { min-width: 16em; } ' +
+  // long text and JSON cells stay one line (the row page and the JSON show them whole)
+  '.rows-and-columns td.col-body_text, .rows-and-columns td.col-body_html, .rows-and-columns td.col-description, ' +
+  '.rows-and-columns td.col-provenance, .rows-and-columns td.col-images, .rows-and-columns td.col-attachments, ' +
+  '.rows-and-columns td.col-stats, .rows-and-columns td.col-config, .rows-and-columns td.col-keywords, ' +
+  '.rows-and-columns td.col-signature, .rows-and-columns td.col-detail ' +
+  '{ max-width: 22em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }';
 document.head.appendChild(style);
 document.querySelectorAll('th[data-column-description]').forEach(function (th) {
   th.title = th.getAttribute('data-column-description');
