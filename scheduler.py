@@ -383,7 +383,8 @@ class Scheduler:
         due = [name for name, when in self.plan(now).items() if when <= now]
         if not due:
             return []
-        with _Pool(max_workers=len(due), thread_name_prefix="newsmon-run") as pool:
+        # threads bounded by the crawl limit (run_site would only wait for a slot), not by the due sites
+        with _Pool(max_workers=min(len(due), self.max_concurrent), thread_name_prefix="newsmon-run") as pool:
             futures = [pool.submit(self.run_site, name) for name in due]
             return [f.result() for f in futures]
 
