@@ -22,6 +22,7 @@ interval = 1800 s / (CPU s per no-change site). Last line: one JSON object.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -73,10 +74,8 @@ class Sampler(threading.Thread):
                 return
             rss = []
             for k in kids:
-                try:
+                with contextlib.suppress(psutil.Error):  # a run that just ended
                     rss.append(k.memory_info().rss / 2**20)
-                except psutil.Error:
-                    pass
             if rss:
                 self.crawl_total_mb = max(self.crawl_total_mb, sum(rss))
                 self.crawl_one_mb = max(self.crawl_one_mb, max(rss))
