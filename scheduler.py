@@ -328,6 +328,8 @@ class Scheduler:
     def _run_scheduled(self, name: str) -> float | None:
         """One dispatched run; returns the site's next due time. A run longer than the site's interval
         is recorded once as `skipped` (its overlapped start is not made up) and the rhythm goes on."""
+        if self._stopping.is_set():
+            return None  # released just as the scheduler stops: nothing to start, nothing to record
         site = self.sites[name]
         started = datetime.now(TZ)
         self.run_site(name)
