@@ -27,6 +27,7 @@ from crawler.runstate import RunState, get_run_state
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
 from crawler.sizelimit import TOO_LARGE_META
 from spiders.api_list import ApiListMixin, apply_seed, first_url
+from spiders.attachments import AttachmentMixin, has_documents
 from spiders.revisiting import RevisitMixin
 from spiders.site_template import TemplateMixin
 from storage.db import StorageError
@@ -112,7 +113,7 @@ def _joined(value: Any) -> str | None:
     return value
 
 
-class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, scrapy.Spider):
+class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scrapy.Spider):
     """Crawls one configured site (or ad-hoc URLs) and yields only articles not stored yet."""
 
     name = "site"
@@ -510,7 +511,9 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, scrapy.Spider):
         for warning in art.warnings:
             self.crawler.stats.inc_value("newsmon/extract_warnings")
             logger.warning("%s: %s", response.url, warning)
-        if not art.is_article:
+        if not art.is_article and not (
+            art.reason == "no-body" and art.title and has_documents(art.attachments)
+        ):
             self.state.fail(asked, "parse", f"no article: {art.reason}")
             return
         self.crawler.stats.inc_value("newsmon/articles_extracted")
@@ -524,7 +527,7 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, scrapy.Spider):
                     except StorageError as exc:  # only an optimisation: the article itself still goes on
                         logger.error("%s", exc)
                         self.crawler.stats.set_value("newsmon/storage_error", str(exc))
-        yield self._article_item(art.to_dict(), response)
+        yield from self.with_attachments(self._article_item(art.to_dict(), response))
 
     def _article_item(self, data: dict[str, Any], response: Response) -> dict[str, Any]:
         """The item of an extracted article page (seeded with what an API list said about it)."""

@@ -58,6 +58,16 @@ ARTICLE_COLUMNS = {
     "last_checked_at": _zh_en("最近复查", "last checked (UTC)"),
     "removed_at": _zh_en("删除时间", "found removed (UTC; empty: online). See the removed_articles query"),
 }
+ATTACHMENT_COLUMNS = {
+    "name": _zh_en("附件名称", "link text"),
+    "url": _zh_en("网址", "URL first seen"),
+    "type": _zh_en("类型", "type read from the bytes (pdf, docx, xlsx, xls, doc, wps, ofd)"),
+    "size": _zh_en("大小", "bytes"),
+    "hash": _zh_en("内容指纹", "SHA-256 of the file; NULL when it was not fetched"),
+    "text": _zh_en("全文", "extracted text"),
+    "pages": _zh_en("页数", "pages (sheets for spreadsheets)"),
+    "error": _zh_en("问题", "why there is no text: too-large, budget, password-protected, image-only …"),
+}
 STORY_COLUMNS = {
     "id": _zh_en("事件编号", "story id"),
     "first_article_id": _zh_en("首发文章", "first (earliest published) article"),
@@ -186,8 +196,16 @@ ORDER BY failures_last_day DESC, s.name""",
         "description": "标题与正文检索，两个字的词也可（如 长春、振兴）；空格分隔的词须全部出现 · Title and body "
         "search, two-character words included; words separated by spaces must all occur.",
         "sql": f"SELECT a.id, a.title, a.published_at, a.site, a.source, a.story_id, a.url "
-        f"FROM {FTS_TABLE} JOIN articles a ON a.id = {FTS_TABLE}.rowid "
-        f"WHERE {FTS_TABLE} MATCH {QUERY_FUNCTION}(:q) ORDER BY a.published_at DESC LIMIT 200",
+        f"FROM articles a WHERE a.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH "
+        f"{QUERY_FUNCTION}(:q)) OR a.id IN (SELECT aa.article_id FROM attachments_fts JOIN article_attachments "
+        f"aa ON aa.attachment_id = attachments_fts.rowid WHERE attachments_fts MATCH {QUERY_FUNCTION}(:q)) "
+        f"ORDER BY a.published_at DESC LIMIT 200",
+    },
+    "article_files": {
+        "title": _zh_en("文章的附件", "An article's attached documents"),
+        "description": "输入文章编号 · Enter an article id: its files with type, pages, text or problem.",
+        "sql": "SELECT aa.name, t.type, t.size, t.pages, t.error, t.text, aa.url FROM article_attachments aa "
+        "JOIN attachments t ON t.id = aa.attachment_id WHERE aa.article_id = :article ORDER BY aa.name",
     },
 }
 
@@ -287,6 +305,20 @@ def build_metadata(database: str = "news") -> dict[str, Any]:
             "facets": ["kind", "site", "http_status"],
         },
         FTS_TABLE: {"hidden": True},
+        "attachments": {
+            "title": _zh_en("附件", "Attached documents"),
+            "description": "文章所附文件（PDF、DOC/DOCX、WPS、XLS/XLSX、OFD），每个内容只存一次，含全文 · Files "
+            "linked by articles, stored once per content hash, with their text (or why it could not be read).",
+            "columns": ATTACHMENT_COLUMNS,
+            "facets": ["type", "error"],
+            "label_column": "name",
+        },
+        "article_attachments": {
+            "title": _zh_en("文章与附件", "Articles and their attachments"),
+            "description": "哪篇文章链接了哪个附件 · Which article links which file (the article page lists "
+            "its files here).",
+        },
+        "attachments_fts": {"hidden": True},
     }
     for name in HIDDEN:
         tables[name] = {"hidden": True}

@@ -338,3 +338,11 @@ def m011_watch_events(db: sqlite_utils.Database) -> None:
         "INSERT OR IGNORE INTO watch_state (name, value) SELECT 'removal_cursor', coalesce(max(id), 0) FROM removals",
     ):
         db.execute(sql)
+
+
+@MIGRATIONS()
+def m012_attachments_text(db: sqlite_utils.Database) -> None:
+    """Attached documents once per content hash, linked to articles, with their own full-text index (#16)."""
+    from storage import attachments
+
+    attachments.create(db)

@@ -271,16 +271,24 @@ def index_bytes(db: sqlite_utils.Database) -> int:
 
 
 def search(db: sqlite_utils.Database, query: str, limit: int = 20) -> list[dict]:
-    """Originals whose title or body contains every word of `query`, newest first."""
+    """Originals whose title or body, or one of whose attachments, contains every word of `query`."""
+    from storage import attachments
+
     _flush_if_writable(db.conn)
     sql = f"""
     SELECT a.id, a.site, a.title, a.published_at, a.source, a.story_id, a.url,
            (SELECT count(*) FROM articles c WHERE c.story_id = a.story_id) AS copies
-    FROM {FTS_TABLE} JOIN articles a ON a.id = {FTS_TABLE}.rowid
-    WHERE {FTS_TABLE} MATCH ?
+    FROM articles a
+    WHERE a.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?) {{attached}}
     ORDER BY a.published_at DESC, a.id DESC
     LIMIT ?"""
-    cur = db.conn.execute(sql, (match_expression(query), limit))
+    expr = match_expression(query)
+    has_files = db.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = ?", (attachments.FTS_TABLE,)
+    ).fetchone()
+    attached = f"OR a.id IN ({attachments.matching_articles_sql()})" if has_files else ""
+    args = (expr, expr, limit) if has_files else (expr, limit)
+    cur = db.conn.execute(sql.replace("{attached}", attached), args)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage import stories, versions
+from storage import attachments, stories, versions
 from storage.db import connect, explain, open_db, write_transaction
 from storage.revisit_store import RevisitWrites, restore_article
 from storage.store_time import iso_utc
@@ -221,6 +221,11 @@ class Store(RevisitWrites):
         with self._write() as conn:
             for item in items:
                 outcomes.append(self._save_one(conn, item, run_id))
+                if item.get("attachment_files"):
+                    art_id = conn.execute("SELECT id FROM articles WHERE url = ?", (item["url"],)).fetchone()[
+                        0
+                    ]
+                    attachments.save(conn, art_id, item["attachment_files"])
         return outcomes
 
     def _save_one(self, conn: sqlite3.Connection, item: Mapping[str, Any], run_id: int | None) -> str:
@@ -379,6 +384,10 @@ class Store(RevisitWrites):
             ):
                 out[url] = (n, kind, status)
         return out
+
+    def known_attachments(self, urls: Sequence[str]) -> dict[str, int]:
+        """URL → id of attachments already stored with their content (linked again, not downloaded)."""
+        return attachments.known_by_url(self.db.conn, list(urls))
 
     def save_redirect(self, url: str, target: str) -> None:
         """Remember that `url` (canonical) redirects to the article at `target`, so it counts as known."""

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import sqlite_utils
 
-from storage import search
+from storage import attachments, search
 from storage.db import write_transaction
 from storage.store_time import iso_utc
 from storage.stories import rebuild_in_progress, time_key
@@ -173,11 +173,12 @@ def sync_config(db: sqlite_utils.Database, watches: Sequence[Watch], config_path
 # -- evaluation ------------------------------------------------------------------------------------
 
 _ARTICLES = """
-SELECT a.id, a.site, a.story_id, a.title, coalesce(a.body_text, d.body_text), a.url, a.published_at, si.region
+SELECT a.id, a.site, a.story_id, a.title, coalesce(a.body_text, d.body_text, '') || coalesce(char(10) || {ATTACHED}, ''), a.url,
+       a.published_at, si.region
 FROM articles a
 LEFT JOIN articles d ON d.id = a.duplicate_of
 LEFT JOIN sites si ON si.name = a.site
-WHERE a.id > ? ORDER BY a.id LIMIT ?"""
+WHERE a.id > ? ORDER BY a.id LIMIT ?""".replace("{ATTACHED}", attachments.ARTICLE_TEXT_SQL.format(id="a.id"))
 
 
 def cursor(db: sqlite_utils.Database) -> int:
@@ -284,13 +285,16 @@ def stories_matching(db: sqlite_utils.Database, watch: Watch, limit: int = 50) -
         # The full-text index narrows the scan; the matcher decides (filters, exclusions, regex).
         story_ids = [r[0] for r in conn.execute(
             f"SELECT DISTINCT a.story_id FROM {search.FTS_TABLE} f JOIN articles a ON a.id = f.rowid "
-            f"WHERE f.{search.FTS_TABLE} MATCH ? AND a.story_id IS NOT NULL", (expr,))]  # fmt: skip
+            f"WHERE f.{search.FTS_TABLE} MATCH ? AND a.story_id IS NOT NULL UNION SELECT a.story_id FROM "
+            f"articles a WHERE a.id IN ({attachments.matching_articles_sql()}) AND a.story_id IS NOT NULL",
+            (expr, expr))]  # fmt: skip
     else:
         story_ids = [r[0] for r in conn.execute("SELECT id FROM stories")]
     out = []
     for sid in story_ids:
         members = conn.execute(
-            "SELECT a.id, a.site, a.story_id, a.title, coalesce(a.body_text, d.body_text), a.url, "
+            "SELECT a.id, a.site, a.story_id, a.title, coalesce(a.body_text, d.body_text, '') || "
+            f"coalesce(char(10) || {attachments.ARTICLE_TEXT_SQL.format(id='a.id')}, ''), a.url, "
             "a.published_at, si.region FROM articles a LEFT JOIN articles d ON d.id = a.duplicate_of "
             "LEFT JOIN sites si ON si.name = a.site WHERE a.story_id = ? ORDER BY a.id",
             (sid,),

@@ -18,6 +18,7 @@ import click
 
 from crawler.commands.common import check_sites, db_option, friendly_errors
 from storage import changes as versions_log
+from storage.attachments import ARTICLE_TEXT_SQL, matching_articles_sql
 from storage.db import StorageError, connect, open_db
 from storage.search import FTS_TABLE, match_expression
 
@@ -54,6 +55,8 @@ FIELDS: dict[str, str] = {
     "claimed_origin": "st.claimed_origin",
     "copy_sites": "(SELECT group_concat(site, ',') FROM (SELECT DISTINCT c.site FROM articles c "
     "WHERE c.story_id = a.story_id AND c.id != a.id ORDER BY c.site))",
+    "attachment_names": "(SELECT group_concat(aa.name, ' | ') FROM article_attachments aa WHERE aa.article_id = a.id)",
+    "attachment_text": ARTICLE_TEXT_SQL.format(id="a.id"),
     "duplicate_of": "a.duplicate_of",
     "fetched_at": "a.fetched_at",
     "body_text": "coalesce(a.body_text, (SELECT b.body_text FROM articles b WHERE b.id = a.duplicate_of))",
@@ -126,8 +129,10 @@ def build_query(
             params.append(b[1])
     if query is not None:
         match = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
-        cond.append(f"({alias}.id IN ({match}) OR {alias}.duplicate_of IN ({match}))")
-        params.extend([match_expression(query)] * 2)
+        cond.append(
+            f"({alias}.id IN ({match}) OR {alias}.duplicate_of IN ({match}) OR {alias}.id IN ({matching_articles_sql()}))"
+        )
+        params.extend([match_expression(query)] * 3)
     if story is not None:
         cond.append(f"{alias}.story_id = ?")
         params.append(story)
