@@ -81,7 +81,7 @@ class AttachmentMixin:
             if used["files"] >= limits["budget_files"] or used["bytes"] >= limits["budget_bytes"]:
                 self.crawler.stats.inc_value("newsmon/attachments_over_budget")
                 files.append(
-                    {**f, "error": "budget: the run's attachment budget is spent (fetched next run)"}
+                    {**f, "error": "budget: the run's attachment budget was spent before this file"}
                 )
                 continue
             used["files"] += 1

@@ -216,7 +216,7 @@ def test_adhoc_crawl_detects_three_list_shapes(api_server: str, tmp_path: Path) 
     art = rows[f"{api_server}/art/2024/3/4/art_1_4.html"]
     assert art["published_at"] == "2024-03-04T09:30:00+08:00"
     assert json.loads(art["provenance"])["published_at"] == "api"
-    stats = last_runs(db)["adhoc"]["stats"]
+    stats = next(iter(last_runs(db).values()))["stats"]
     assert stats["newsmon/detected/api"] == 3
 
 
@@ -233,7 +233,7 @@ items = "data.list"
 link = "url"
 title = "title"
 date = "pubtimeStr"
-fields = {{ description = "pcode" }}
+fields = {{ doc_number = "pcode", issuer = "puborg" }}
 [[site.sources]]
 kind = "api"
 url = "{api_server}/api/notjson"
@@ -246,9 +246,8 @@ url = "{api_server}/api/notjson"
     rows = stored(db)
     assert len(rows) == 10, first.stdout + first.stderr[-2000:]
     art = rows[f"{api_server}/art/2024/3/7/art_1_7.html"]
-    assert (
-        art["description"] == "长府办发〔2024〕7号" and json.loads(art["provenance"])["description"] == "api"
-    )
+    assert art["doc_number"] == "长府办发〔2024〕7号" and json.loads(art["provenance"])["doc_number"] == "api"
+    assert art["issuer"] == "长春市人民政府办公厅"
     conn = sqlite3.connect(db)
     fails = conn.execute("SELECT url, kind, detail FROM failures").fetchall()
     conn.close()

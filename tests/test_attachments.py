@@ -215,6 +215,21 @@ def test_budget_defers_files_and_known_files_are_not_fetched_again(file_site: Pa
     db = tmp_path / "news.db"
     proc = crawl_sites(db, file_site, "files", extra={"NEWSMON_ATTACHMENT_BUDGET_FILES": "3"})
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-    errors = [e for (e,) in rows(db, "SELECT error FROM attachments")]
-    assert sum(1 for e in errors if e and e.startswith("budget")) == 11 - 3, errors
-    assert len([p for p in _Handler.log if p.startswith("/files/")]) == 3
+    fetched = [p for p in _Handler.log if p.startswith("/files/")]
+    assert len(fetched) == 3, fetched
+    linked = rows(
+        db, "SELECT aa.url, t.error FROM article_attachments aa JOIN attachments t ON t.id = aa.attachment_id"
+    )
+    for url, error in linked:
+        assert (url.split("/", 3)[-1] in {f.lstrip("/") for f in fetched}) != (error or "").startswith(
+            "budget"
+        )
+    assert sum(1 for _, e in linked if (e or "").startswith("budget")) >= 11 - 3 - 1
+    # the 详见附件 article, when its file was over budget, has no body: not stored, tried again next run
+    if not rows(db, "SELECT 1 FROM articles WHERE title = '关于印发扶持办法的通知'"):
+        assert rows(db, "SELECT kind FROM failures WHERE url LIKE '%t20240302_2000.html'") == [("parse",)]
+    _Handler.log.clear()
+    again = crawl_sites(db, file_site, "files")
+    assert again.returncode == 0, again.stdout
+    refetched = {p for p in _Handler.log if p.startswith("/files/")}
+    assert not refetched & set(fetched), (refetched, fetched)  # stored files are linked, not downloaded again
