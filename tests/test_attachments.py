@@ -18,11 +18,21 @@ from crawler.attachment_text import extract_text
 from demo import docgen
 from tests.conftest import crawl_sites, newsmon
 
-PARA = (
-    "　　"
-    + "。".join(f"第{i}条：推进政务公开标准化规范化，做好政策发布解读和回应关切工作" for i in range(5))
-    + "。"
-)
+TOPICS = ("营商环境", "乡村振兴", "城市更新", "社会保障", "生态保护", "数字政府", "教育公平", "医疗改革")
+
+
+def para(n: int) -> str:
+    """A body paragraph of its own for article n (the same text on every page would be site chrome)."""
+    words = [TOPICS[(n * 3 + i) % len(TOPICS)] for i in range(5)]
+    return (
+        "　　"
+        + "。".join(
+            f"第{n}号文件第{i}条：围绕{w}推进第{n * 7 + i}项重点任务落实" for i, w in enumerate(words)
+        )
+        + "。"
+    )
+
+
 SECRET_WORD = "鲲鹏专项"  # appears only inside the PDF of the 详见附件 article
 PDF_LINES = [
     ["关于印发鲲鹏专项扶持办法的通知", f"第一条 为支持{SECRET_WORD}企业发展，制定本办法。"],
@@ -50,17 +60,17 @@ def build_files() -> None:
 
 
 ARTICLES = {
-    1: ("政务服务事项清单发布", PARA, ["rules.docx", "list.xlsx", "notice.ofd"]),
+    1: ("政务服务事项清单发布", para(1), ["rules.docx", "list.xlsx", "notice.ofd"]),
     2: ("关于印发扶持办法的通知", "详见附件。", ["plan.pdf"]),
-    3: ("扶持办法转载", PARA, ["copy-of-plan.pdf", "scan.pdf"]),
-    4: ("有问题的附件", PARA, ["locked.pdf", "broken.pdf", "bomb.docx", "big.pdf", "missing.doc"]),
+    3: ("扶持办法转载", para(3), ["copy-of-plan.pdf", "scan.pdf"]),
+    4: ("有问题的附件", para(4), ["locked.pdf", "broken.pdf", "bomb.docx", "big.pdf", "missing.doc"]),
 }
 
 
 def article_page(n: int) -> bytes:
     title, body, files = ARTICLES[n]
     links = "".join(f'<p><a href="/files/{f}">附件{i + 1}：{f}</a></p>' for i, f in enumerate(files))
-    paras = "".join(f"<p>{body}</p>" for _ in range(1 if body.startswith("详见") else 3))
+    paras = "".join(f"<p>{body}（{i}）</p>" for i in range(1 if body.startswith("详见") else 3))
     return (
         f"<html><head><meta charset='utf-8'><title>{title}</title>"
         f"<meta name='PubDate' content='2024-03-0{n} 10:00'></head><body><h1>{title}</h1>"
