@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from crawler import discovery
 from crawler.canonical import canonicalize_url
+from crawler.crawlrun import SiteRun
 from crawler.extract import decode_html, extract_article
 from crawler.items import ARTICLE_KEYS, article_item
 from crawler.middlewares import ChallengeBlocked, OffsiteRequest
@@ -36,7 +37,6 @@ from storage.store_time import iso_utc
 logger = logging.getLogger(__name__)
 
 CONDITIONAL_STATUSES = [304]
-PERMANENT_HTTP = frozenset({400, 404, 410, 451})
 SITEMAP_DEPTH_MAX = 3  # sitemap indexes within indexes (the protocol allows one level; some sites nest two)
 
 
@@ -141,16 +141,7 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         self._urls = urls
         self._refresh_arg = refresh
         self.site: Site | None = None
-        self.scheduled: set[str] = set()
-        self.source_failures: dict[str, int] = {}
-        self.validators: dict[str, tuple[str, str | None, str | None, int]] = {}
-        self.completed_sources: set[str] = set()
-        self.source_states: dict[str, dict[str, Any]] = {}
-        self.unchanged_sources: set[str] = set()
-        self.requested: dict[str, int] = {}
-        self.capped_sources: set[str] = set()
-        self.sitemaps_seen: dict[str, set[str]] = {}
-        self.sitemap_limit_told: dict[str, bool] = {}
+        self.run = SiteRun("")  # this crawl's state and rules (crawler/crawlrun.py), made in from_crawler
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -168,8 +159,21 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         spider.state.open(spider.site.name)
         spider.max_attempts = crawler.settings.getint("NEWSMON_MAX_ATTEMPTS", 3)
         spider.max_per_source = crawler.settings.getint("NEWSMON_MAX_ARTICLES_PER_SOURCE", 1000)
+        spider.run = spider.new_run(spider.site, spider.refresh)
         spider.setup_revisits(crawler)
         return spider
+
+    def new_run(self, site: Site, refresh: bool, **state: Any) -> SiteRun:
+        """A SiteRun for a run of site with this spider's limits (state: what the run already knows)."""
+        return SiteRun(
+            site.name,
+            aliases=site.host_aliases,
+            refresh=refresh,
+            max_attempts=self.max_attempts,
+            max_per_source=self.max_per_source,
+            max_articles=site.max_articles or None,
+            **state,
+        )
 
     def _resolve_site(self, settings: Any) -> Site:
         if self._site_json:
@@ -213,13 +217,7 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
             return
         for source in self.site.sources:
             self.crawler.stats.inc_value("newsmon/sources")
-            headers = {}
-            known = self.source_states.get(source.url)
-            if known and not self.refresh:
-                if known.get("etag"):
-                    headers["If-None-Match"] = known["etag"]
-                if known.get("last_modified"):
-                    headers["If-Modified-Since"] = known["last_modified"]
+            headers = self.run.conditional_headers(source.url)
             yield scrapy.Request(
                 first_url(source),
                 callback=self.parse_source,
@@ -246,13 +244,11 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         stats.inc_value("newsmon/list_pages")
         if response.status == 304:
             stats.inc_value("newsmon/sources_unchanged")
-            self.unchanged_sources.add(source.url)
+            self.run.source_answered(source.url, None)
             return
-        self.validators[source.url] = (
-            self.site_name,
-            _header(response, "ETag"),
-            _header(response, "Last-Modified"),
-            response.status,
+        self.run.source_answered(
+            source.url,
+            (self.site_name, _header(response, "ETag"), _header(response, "Last-Modified"), response.status),
         )
         kind = source.kind
         if kind == "auto":
@@ -288,7 +284,7 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         yield from (self._article_request(url, source) for url in self._capped(new, source))
         if page + 1 >= source.max_pages:
             return
-        if self._can_stop_early(source, links):
+        if self.run.can_stop_early(source.url, [link.url for link in links], self.state.store):
             self.crawler.stats.inc_value("newsmon/early_stops")
             return
         for url in discovery.next_pages(text, response.url, self.hosts, every_link)[:1]:
@@ -319,27 +315,13 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
                 }
             ]
         )
-        for source in site.sources:
-            state = store.source_state(source.url)
-            if state is not None:
-                self.source_states[source.url] = state
-                if state.get("complete"):
-                    self.completed_sources.add(source.url)
-        clear = getattr(store, "set_sources_complete", None)  # cluster mode keeps its own marks
-        if clear is not None:
-            clear([src.url for src in site.sources], False)
+        self.run.open_sources({source.url: store.source_state(source.url) for source in site.sources})
+        self.clear_complete_marks(store, [src.url for src in site.sources])
 
-    def _can_stop_early(self, source: Source, links: list[discovery.Link]) -> bool:
-        """Stop paging when the page's last (oldest) entry is already known.
-
-        Government columns list newest first, so once the oldest entry of a page is known the following
-        pages hold nothing new; pinned items at the top do not matter. Only trusted when an earlier run
-        walked this source to the end, so a crawl killed half-way is completed by the next one.
-        """
-        if self.refresh or not links or source.url not in self.completed_sources or self.state.store is None:
-            return False
-        oldest = canonicalize_url(links[-1].url, self.host_aliases)
-        return bool(self.state.store.known_urls([oldest]))  # stored, not merely scheduled by another source
+    def clear_complete_marks(self, store: Any, urls: list[str]) -> None:
+        """Clear the sources' `complete` marks in the archive until this run ends well (cluster workers
+        keep theirs in Redis: RedisSiteSpider overrides this)."""
+        store.set_sources_complete(urls, False)
 
     def _feed(self, response: Response, source: Source) -> Iterable[Any]:
         entries = discovery.parse_feed(response.body, response.url)
@@ -386,20 +368,20 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         deep and max_pages × 10 sitemaps per source, so a self-listing or ever-growing index ends."""
         depth = response.meta.get("sitemap_depth", 0) + 1
         if depth > SITEMAP_DEPTH_MAX:
-            self.capped_sources.add(source.url)
+            self.run.cut_short(source.url)
             self.crawler.stats.inc_value("newsmon/sitemaps_too_deep")
             self.state.fail(
                 response.url, "sitemap-limit", f"sitemap index nested deeper than {SITEMAP_DEPTH_MAX}"
             )
             return
-        seen = self.sitemaps_seen.setdefault(source.url, {source.url})
+        seen = self.run.sitemaps_seen.setdefault(source.url, {source.url})
         children = [e.url for e in entries if discovery.same_site(e.url, self.hosts) and e.url not in seen]
         budget = source.max_pages * 10 - (len(seen) - 1)
         if len(children) > budget:
-            self.capped_sources.add(source.url)  # not walked to its end: not marked complete
+            self.run.cut_short(source.url)  # not walked to its end: not marked complete
             self.crawler.stats.inc_value("newsmon/sitemaps_capped", len(children) - max(budget, 0))
-            if budget <= 0 or not self.sitemap_limit_told.get(source.url):
-                self.sitemap_limit_told[source.url] = True
+            if budget <= 0 or not self.run.sitemap_limit_told.get(source.url):
+                self.run.sitemap_limit_told[source.url] = True
                 self.state.fail(
                     response.url,
                     "sitemap-limit",
@@ -421,52 +403,10 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         yield from self._sitemap(response, response.meta["source"])
 
     def _new_article_links(self, urls: list[str]) -> list[str]:
-        canon = {canonicalize_url(u, self.host_aliases): u for u in urls}
-        fresh = {c: u for c, u in canon.items() if c not in self.scheduled}
-        store = self.state.store
-        known = store.known_urls(list(fresh)) if store and not self.refresh else set()
-        attempts = store.failed_attempts(list(fresh.values())) if store else {}
-        out = []
-        for c, u in fresh.items():
-            if c in known:
-                self.crawler.stats.inc_value("newsmon/links_known")
-                continue
-            if u in attempts and self._given_up(*attempts[u]):
-                self.crawler.stats.inc_value("newsmon/links_given_up")
-                continue
-            if u in attempts:
-                self.crawler.stats.inc_value("newsmon/article_retries")
-            self.scheduled.add(c)
-            out.append(u)
-        return out
-
-    def _given_up(self, failures: int, kind: str, status: int | None) -> bool:
-        """Whether an article that failed before should not be requested again."""
-        if kind == "robots" or (kind == "http" and status in PERMANENT_HTTP):
-            return True  # forbidden by robots.txt or gone: asking again changes nothing
-        return failures >= self.max_attempts  # 5xx, 403, 408, 429, timeouts, challenges: a few more runs
+        return self.run.new_links(urls, self.state.store, self.crawler.stats)
 
     def _capped(self, urls: list[str], source: Source) -> list[str]:
-        """At most NEWSMON_MAX_ARTICLES_PER_SOURCE new articles per source and run, and at most the site's
-        max_articles in all; the rest wait for the next run (they are still unknown then), so a huge
-        sitemap or backfill stays bounded. (CLOSESPIDER_ITEMCOUNT alone stops a run only after the
-        requests already handed to the downloader are stored: a run capped at 5 could store 17.)"""
-        left = self.max_per_source - self.requested.get(source.url, 0)
-        run_left = self.run_cap_left()
-        if run_left is not None:
-            left = min(left, run_left)
-        if len(urls) > left:
-            self.crawler.stats.inc_value("newsmon/links_deferred", len(urls) - max(left, 0))
-            self.capped_sources.add(source.url)
-            urls = urls[: max(left, 0)]
-        self.requested[source.url] = self.requested.get(source.url, 0) + len(urls)
-        return urls
-
-    def run_cap_left(self) -> int | None:
-        """Article requests this run may still make under the site's max_articles (None: no limit)."""
-        if self.site is None or not self.site.max_articles:
-            return None
-        return self.site.max_articles - sum(self.requested.values())
+        return self.run.cap(urls, source.url, self.crawler.stats)
 
     def _article_request(self, url: str, source: Source) -> scrapy.Request:
         self.crawler.stats.inc_value("newsmon/article_requests")
@@ -571,7 +511,7 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         kind, status, detail = classify_failure(failure)
         request = failure.request  # type: ignore[attr-defined]
         source: Source = request.meta["source"]
-        self.source_failures[source.url] = self.source_failures.get(source.url, 0) + 1
+        self.run.source_failed(source.url)
         self.state.fail(_asked_url(request), kind, f"source ({source.kind}): {detail}", status)
 
     def article_failed(self, failure: Failure) -> None:
@@ -586,25 +526,11 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         self.crawler.stats.inc_value(f"newsmon/article_failures/{kind}")
         self.state.fail(url, kind, detail, status)
         attempts = self.state.store.failed_attempts([url]) if self.state.store else {}
-        if not self._given_up(*attempts.get(url, (1, kind, status))):
-            # to be tried again: revalidating this source next run must not hide the article
-            self.source_failures[source.url] = self.source_failures.get(source.url, 0) + 1
+        # to be tried again: revalidating this source next run must not hide the article
+        self.run.article_failed(source.url, attempts.get(url, (1, kind, status)))
 
     def save_validators(self, reason: str) -> None:
         """Keep list-page validators only for sources whose articles all came through (called at close)."""
         store = self.state.store
-        if store is None or reason != "finished":
-            return
-        for url, (site, etag, modified, status) in self.validators.items():
-            if self.source_failures.get(url) or url in self.capped_sources:
-                continue
-            store.save_source_state(url, site, etag, modified, status, complete=True)
-        # an unchanged (304) source is as complete as its last walk was
-        still = [
-            u
-            for u in self.unchanged_sources
-            if u in self.completed_sources and not self.source_failures.get(u)
-        ]
-        setter = getattr(store, "set_sources_complete", None)
-        if still and setter is not None:
-            setter(still, True)
+        if store is not None:
+            self.run.write_finish(reason, store.save_source_state, store.set_sources_complete)

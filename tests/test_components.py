@@ -256,4 +256,4 @@ def test_fingerprint_and_store_batches(tmp_path: Path) -> None:
 def test_retry_budget(tmp_path: Path, failures: int, kind: str, status: int | None, given_up: bool) -> None:
     """Gone and forbidden pages are not asked again; rate limits, 5xx and timeouts get 3 runs in all."""
     spider = _crawler(tmp_path).spider
-    assert spider._given_up(failures, kind, status) is given_up
+    assert spider.run.given_up(failures, kind, status) is given_up

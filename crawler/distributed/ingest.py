@@ -21,6 +21,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 from scrapy.settings import Settings
 
+from crawler.crawlrun import validators_to_save
 from crawler.distributed.cluster import Cluster, _s
 from crawler.extensions import COUNT_KEYS, run_status
 from crawler.pipelines import FingerprintPipeline, ValidatePipeline
@@ -70,13 +71,6 @@ class PipelineHost:
         self.settings = Settings({"NEWSMON_DB": db_path})
         self.stats = _Stats()
         self.spider = SimpleNamespace(host_aliases=None, name="ingest")
-
-
-def validators_to_save(
-    validators: Mapping[str, Any], source_failures: Mapping[str, int], capped: set[str]
-) -> dict[str, Any]:
-    """SiteSpider.save_validators' rule: keep validators only for sources whose articles all came through."""
-    return {u: v for u, v in validators.items() if not source_failures.get(u) and u not in capped}
 
 
 class Ingest:

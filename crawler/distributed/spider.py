@@ -212,6 +212,11 @@ class RedisSiteSpider(SiteSpider):
         spider.max_attempts = crawler.settings.getint("NEWSMON_MAX_ATTEMPTS", 3)
         spider.max_per_source = crawler.settings.getint("NEWSMON_MAX_ARTICLES_PER_SOURCE", 1000)
         spider.poll_seconds = crawler.settings.getfloat("NEWSMON_WORKER_POLL", 0.2)
+        # revisits (spiders/revisiting.py) read and write the archive directly (due picks, list snapshots),
+        # which a worker has no access to: cluster runs store new articles with their first revisit time
+        # and leave the revisiting to local runs
+        spider.setup_revisits(crawler)
+        spider.revisits_started = True
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.closed_cluster, signal=signals.spider_closed)
@@ -338,32 +343,32 @@ class RedisSiteSpider(SiteSpider):
         stats = RunStats()
         ctx = _Context(run, RunView(self, run, stats), stats)
         ctx.requested0 = {_s(k): int(v) for k, v in requested.items()}
+        # the run's state for this callback: one SiteRun built from the run's shared state in Redis (its
+        # sitemaps seen are per callback here: the depth limit, in request meta, still holds); the commit
+        # script counts max_articles for the whole cluster, so this process applies no run cap
+        site_run = self.new_run(
+            run.site, run.refresh, completed={_s(u) for u in completed}, requested=dict(ctx.requested0)
+        )
+        site_run.max_articles = None
         saved = {k: getattr(self, k, None) for k in _PER_RUN}
         self.site = run.site
         self.state = ctx.view  # type: ignore[assignment]  # RunView stands in for RunState
         self.crawler = _RunCrawler(saved["crawler"], stats)  # type: ignore[assignment]
         self.refresh = run.refresh
-        self.scheduled = set()
-        self.source_failures = {}
-        self.validators = {}
-        self.completed_sources = {_s(u) for u in completed}
-        self.requested = dict(ctx.requested0)
-        self.capped_sources = set()
-        self.sitemaps_seen = {}  # per message here: the depth limit (in request meta) still holds
-        self.sitemap_limit_told = {}
+        self.run = site_run
         try:
             yield ctx
         finally:
             ctx.outcome = {  # type: ignore[attr-defined]
-                "validators": {u: json.dumps(v) for u, v in self.validators.items()},
-                "srcfail": dict(self.source_failures),
+                "validators": {u: json.dumps(v) for u, v in site_run.validators.items()},
+                "srcfail": dict(site_run.source_failures),
                 "requested": {
                     u: n - ctx.requested0.get(u, 0)
-                    for u, n in self.requested.items()
+                    for u, n in site_run.requested.items()
                     if n != ctx.requested0.get(u, 0)
                 },
-                "capped": sorted(self.capped_sources),
-                "completed": sorted(self.completed_sources),
+                "capped": sorted(site_run.capped),
+                "completed": sorted(site_run.completed),
             }
             for k, v in saved.items():
                 setattr(self, k, v)
@@ -466,9 +471,11 @@ class RedisSiteSpider(SiteSpider):
             self.commit(token, ctx, entry=entry, job="", done=1, outputs=outputs, pages=pages)
         return []  # committed to Redis above: nothing goes back through Scrapy
 
-    def run_cap_left(self) -> int | None:
-        """No per-process limit: the commit script counts max_articles for the whole cluster's run."""
-        return None
+    def note_list(self, page_url: str, urls: Any) -> None:
+        """No list snapshots in cluster mode (they live in the archive; see from_crawler)."""
+
+    def clear_complete_marks(self, store: Any, urls: list[str]) -> None:
+        """Nothing here: a cluster run's `complete` marks are cleared and set by the ingest writer."""
 
     def set_referers(self, response: Response, outputs: list[Any]) -> None:
         """The Referer header Scrapy's RefererMiddleware gives a callback's requests in a local crawl.
@@ -516,17 +523,6 @@ class RedisSiteSpider(SiteSpider):
 
 
 _EMPTY: dict[str, Any] = {}
-_PER_RUN = (
-    "site",
-    "state",
-    "crawler",
-    "refresh",
-    "scheduled",
-    "source_failures",
-    "validators",
-    "completed_sources",
-    "requested",
-    "capped_sources",
-    "sitemaps_seen",
-    "sitemap_limit_told",
-)
+# what a callback's context swaps: the run's site, its SiteRun (all per-run state), its view of the
+# archive (RunState's stand-in) and the crawler with the run's stats
+_PER_RUN = ("site", "state", "crawler", "refresh", "run")
