@@ -35,6 +35,7 @@ class AttachmentMixin:
 
     crawler: Any
     state: Any
+    classify: Any  # provided by the spider: (kind, status, detail) of a failed request
 
     def _attachment_limits(self) -> dict[str, float]:
         if not hasattr(self, "_att_limits"):
@@ -80,9 +81,7 @@ class AttachmentMixin:
             f = pending.pop(0)
             if used["files"] >= limits["budget_files"] or used["bytes"] >= limits["budget_bytes"]:
                 self.crawler.stats.inc_value("newsmon/attachments_over_budget")
-                files.append(
-                    {**f, "error": "budget: the run's attachment budget was spent before this file"}
-                )
+                files.append({**f, "error": "budget: the run's attachment budget was spent before this file"})
                 continue
             used["files"] += 1
             cap = int(limits["max_bytes"])
@@ -123,10 +122,8 @@ class AttachmentMixin:
 
     def attachment_failed(self, failure: Failure) -> Iterable[Any]:
         """A file that could not be fetched (too large, 404, timeout …): recorded, and the article goes on."""
-        from spiders.site import classify_failure
-
         item, files, pending, f = failure.request.meta["att"]  # type: ignore[attr-defined]
-        kind, status, detail = classify_failure(failure)
+        kind, status, detail = self.classify(failure)  # the spider's classify_failure
         self.crawler.stats.inc_value(f"newsmon/attachment_failures/{kind}")
         files.append({"url": f["url"], "name": f["name"], "type": f.get("ext"), "error": f"{kind}: {detail}"})
         yield from self._next_file(item, files, pending)

@@ -18,7 +18,8 @@ import sqlite_utils
 from storage import search
 from storage.store_time import iso_utc
 
-FTS_TABLE = "attachments_fts"
+FTS_TABLE = search.ATTACHMENTS_FTS
+matching_articles_sql = search.attachment_matches_sql
 COLUMNS = ("key", "hash", "name", "url", "type", "size", "text", "pages", "error", "fetched_at")
 # the attachment text of an article, as one string (watches and exports)
 ARTICLE_TEXT_SQL = (
@@ -105,11 +106,3 @@ def save(conn: sqlite3.Connection, article_id: int, files: Iterable[Mapping[str,
         )
         n += 1
     return n
-
-
-def matching_articles_sql() -> str:
-    """SQL (one `?`: a MATCH expression) of the article ids whose attachments match."""
-    return (
-        f"SELECT aa.article_id FROM {FTS_TABLE} JOIN article_attachments aa "
-        f"ON aa.attachment_id = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH ?"
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from storage import search, views
+from storage import attachments, search, views
 
 MIGRATIONS = Migrations("newsmon")
 
@@ -343,6 +343,4 @@ def m011_watch_events(db: sqlite_utils.Database) -> None:
 @MIGRATIONS()
 def m012_attachments_text(db: sqlite_utils.Database) -> None:
     """Attached documents once per content hash, linked to articles, with their own full-text index (#16)."""
-    from storage import attachments
-
     attachments.create(db)

@@ -42,6 +42,7 @@ import sqlite_utils
 from storage.connection import add_before_commit, write_transaction
 
 FTS_TABLE = "articles_fts"
+ATTACHMENTS_FTS = "attachments_fts"  # attachment text, same tokens (storage/attachments.py)
 TOKENS_FUNCTION = "newsmon_fts_tokens_v1"
 QUERY_FUNCTION = "newsmon_fts_query"
 TOKENIZE = "unicode61 remove_diacritics 2"
@@ -270,10 +271,17 @@ def index_bytes(db: sqlite_utils.Database) -> int:
     return int(row[0] or 0)
 
 
+def attachment_matches_sql() -> str:
+    """SQL (one `?`: a MATCH expression) of the article ids whose attachments match (storage/attachments.py
+    fills that index)."""
+    return (
+        f"SELECT aa.article_id FROM {ATTACHMENTS_FTS} JOIN article_attachments aa "
+        f"ON aa.attachment_id = {ATTACHMENTS_FTS}.rowid WHERE {ATTACHMENTS_FTS} MATCH ?"
+    )
+
+
 def search(db: sqlite_utils.Database, query: str, limit: int = 20) -> list[dict]:
     """Originals whose title or body, or one of whose attachments, contains every word of `query`."""
-    from storage import attachments
-
     _flush_if_writable(db.conn)
     sql = f"""
     SELECT a.id, a.site, a.title, a.published_at, a.source, a.story_id, a.url,
@@ -283,10 +291,8 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 20) -> list[dict]
     ORDER BY a.published_at DESC, a.id DESC
     LIMIT ?"""
     expr = match_expression(query)
-    has_files = db.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE name = ?", (attachments.FTS_TABLE,)
-    ).fetchone()
-    attached = f"OR a.id IN ({attachments.matching_articles_sql()})" if has_files else ""
+    has_files = db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (ATTACHMENTS_FTS,)).fetchone()
+    attached = f"OR a.id IN ({attachment_matches_sql()})" if has_files else ""
     args = (expr, expr, limit) if has_files else (expr, limit)
     cur = db.conn.execute(sql.replace("{attached}", attached), args)
     cols = [d[0] for d in cur.description]

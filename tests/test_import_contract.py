@@ -27,7 +27,7 @@ PRODUCT = ("crawler", "spiders", "storage", "scheduler.py")
 STORAGE_LAYERS: list[tuple[str, ...]] = [
     ("storage.connection", "storage.store_time"),
     ("storage.search",),
-    ("storage.views", "storage.schema", "storage.db"),
+    ("storage.attachments", "storage.views", "storage.schema", "storage.db"),
     (
         "storage.signatures",
         "storage.stories",
