@@ -172,7 +172,8 @@ def article_links(
         if ATTACHMENT_EXT.search(urlsplit(link.url).path) or NEXT_TEXT.match(link.text):
             continue
         if link.role == "list":
-            ok = not PAGINATION_URL.search(link.url) and (len(link.text) > 3 or is_article_url(link.url))
+            words = len(re.sub(r"\W", "", link.text))  # "更多>>" is two words' worth, a headline is not
+            ok = not PAGINATION_URL.search(link.url) and (words > 3 or is_article_url(link.url))
         elif has_list:
             ok = is_article_url(link.url) and len(link.text) >= MIN_ANCHOR_CHARS
         else:

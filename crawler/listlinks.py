@@ -107,6 +107,11 @@ def roles(doc: etree._Element) -> dict[etree._Element, str]:
         g.by_item.setdefault(item, []).append(a)
     stats = []
     for g in groups.values():
+        # An item holding links of other groups is a section box ("要闻 更多>>" over its own list): its
+        # own links are the box's furniture, and its dates are its list's.
+        if any(sum(1 for _ in item.iter("a")) > len(anchors) for item, anchors in g.by_item.items()):
+            stats.append((g, 0.0, 0))
+            continue
         dated = sum(1 for item, anchors in g.by_item.items() if _dated(item, anchors)) / len(g.by_item)
         lengths = [len(_text(a)) for anchors in g.by_item.values() for a in anchors]
         stats.append((g, dated, statistics.median(lengths)))

@@ -104,6 +104,27 @@ def header_row(r: Record) -> str:
     return f"<table class='grid'><tr>{head}</tr><tr>{vals}</tr></table>"
 
 
+def bracketed_labels(r: Record) -> str:
+    """<p>【label】value</p>."""
+    return "<div class='gk'>" + "".join(f"<p>【{k}】{v}</p>" for k, v in _pairs(r)) + "</div>"
+
+
+def space_after_label(r: Record) -> str:
+    """ "label&nbsp;&nbsp;value" in one cell, no colon; labels in <th> elsewhere."""
+    rows = "".join(f"<tr><td>{k}&nbsp;&nbsp;{v}</td></tr>" for k, v in _pairs(r))
+    return f"<table class='t'>{rows}</table>"
+
+
+def header_cells(r: Record) -> str:
+    """<th>label</th><td>value</td>, two pairs a row."""
+    p = _pairs(r)
+    rows = "".join(
+        f"<tr><th>{a[0]}</th><td>{a[1]}</td><th>{b[0]}</th><td>{b[1]}</td></tr>"
+        for a, b in zip(p[0::2], p[1::2], strict=True)
+    )
+    return f"<table class='xxgk'>{rows}</table>"
+
+
 FORMS = {
     "cells_one_pair_per_row": cells_one_pair_per_row,
     "cells_two_pairs_per_row": cells_two_pairs_per_row,
@@ -113,6 +134,9 @@ FORMS = {
     "spans_in_one_line": spans_in_one_line,
     "definition_list": definition_list,
     "header_row": header_row,
+    "bracketed_labels": bracketed_labels,
+    "space_after_label": space_after_label,
+    "header_cells": header_cells,
 }
 
 

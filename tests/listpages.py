@@ -94,6 +94,17 @@ def script_template_list() -> tuple[str, list[str]]:
     return _page(f"<ul id='list'></ul><script>{js}</script>"), []
 
 
+def section_boxes() -> tuple[str, list[str]]:
+    """Three section boxes, each a heading with a 更多 link over its own dated list."""
+    urls = _urls(6, "/xwdt/202311/t2023112{i}_{n}.shtml")
+    boxes = ""
+    for b in range(3):
+        items = "".join(f"<li><a href='{urls[j]}'>{TITLES[j]}</a><span>2023-11-2{j}</span></li>"
+                        for j in (2 * b, 2 * b + 1))  # fmt: skip
+        boxes += f"<div class='box'><h3>栏目{b}<a href='/lm{b}/index.shtml'>更多&gt;&gt;</a></h3><ul>{items}</ul></div>"
+    return _page(boxes), urls
+
+
 TEMPLATES = {f.__name__: f for f in (ul_dated, table_rows_no_extension, div_items_in_split_lists,
                                      undated_headlines, commented_out_list, script_written_list,
-                                     script_template_list)}  # fmt: skip
+                                     script_template_list, section_boxes)}  # fmt: skip

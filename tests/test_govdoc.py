@@ -175,3 +175,9 @@ def test_a_table_of_many_documents_is_not_a_record() -> None:
                    f"<td>2023年0{i}月01日</td></tr>" for i in range(1, 4))  # fmt: skip
     art = extract_article(page(f"<table class='related'>{head}{rows}</table>", R), URL)
     assert (art.doc_number, art.issuer, art.written_at) == (None, None, None)
+
+
+def test_a_title_wrapped_with_br_inside_its_cell_is_whole() -> None:
+    wrapped = R.title.replace("关于", "关于<br/>")
+    html = page(FORMS["cells_two_pairs_per_row"](R).replace(R.title, wrapped), R, title_tag="青石省人民政府")
+    assert extract_article(html, URL).title == R.title

@@ -23,9 +23,9 @@ from .titles import names_a_site
 from .tree import HtmlElement, squash
 
 HARD = "\x1e"  # boundary of a cell, list item or block
-SOFT = "\x1f"  # boundary of an inline element
+SOFT = "\x1f"  # boundary of an inline element (and <br>: a long title wraps inside its cell)
 BLOCK_TAGS = frozenset(
-    "td th tr li dt dd p div table tbody thead ul ol dl br h1 h2 h3 h4 h5 h6 section article header "  # noqa: SIM905
+    "td th tr li dt dd p div table tbody thead ul ol dl h1 h2 h3 h4 h5 h6 section article header "  # noqa: SIM905
     "footer form aside nav main center hr caption".split()
 )
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "textarea", "select", "option"})
@@ -82,7 +82,8 @@ _FIELD_OF = {w: f for w, f in _ALL_LABELS}
 # A label opens an element or follows a separator, and ends with a colon or at the element's end.
 LABEL_RE = re.compile(
     rf"(?:^|(?<=[{HARD}{SOFT}\s|｜【\[]))(?P<label>{'|'.join(_label_pattern(w) for w, _ in _ALL_LABELS)})"
-    rf"{_SPACED}(?:[:：]|(?=[{HARD}{SOFT}]))"
+    # ends with a colon, a bracket (【发文字号】), the element's end, or a space before the value in the same cell
+    rf"{_SPACED}(?:[:：]|[】\]]|(?=[{HARD}{SOFT}])|(?<=[\s\u3000\xa0]))"
 )
 # Another (unknown) label after a space or at an element's start ends a value: "国务院  公开方式：主动公开".
 # The quick test on the raw page: it names a record label, or a weaker one (标题, 名称, 分类 …) right before
@@ -104,7 +105,7 @@ def _grouped(words: tuple[str, ...], end: str = "") -> list[str]:
 
 RAW_LABEL_RE = re.compile("|".join(_grouped(_STRONG) + _grouped(_WEAK, f"{_RAW_SP}[:：]?{_RAW_SP}<")))
 _OTHER_LABEL_RE = re.compile(rf"[{SOFT}\s][{SOFT}\s]*[^{HARD}{SOFT}\s:：]{{2,8}}[:：]")
-_TRIM = f" \t\r\n\u3000\xa0:：;；,，|｜{HARD}{SOFT}"
+_TRIM = f" \t\r\n\u3000\xa0:：;；,，|｜】]{HARD}{SOFT}"
 _DIGIT_RE = re.compile(r"\d")
 _NAME_KEY_RE = re.compile(r"[\s\u3000\xa0:：]+")
 
