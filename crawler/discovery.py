@@ -158,7 +158,7 @@ def article_links(
 
     When the page has a repeated list (see crawler/listlinks.py), its links are the articles, whatever their
     URL looks like, and menus are never; links in no group still count when shaped like an article. A page
-    without a list falls back on URL shapes, leaving out the links of its menus.
+    without a list falls back on URL shapes; of its menus, only links shaped like an article count.
     """
     hosts = set(hosts) | {netloc(base_url)}
     if links is None:
@@ -167,8 +167,10 @@ def article_links(
     seen: set[str] = set()
     out = []
     for link in links:
-        if link.url in seen or not same_site(link.url, hosts) or link.role in ("nav", "next"):
+        if link.url in seen or not same_site(link.url, hosts) or link.role == "next":
             continue
+        if link.role == "nav" and (has_list or not is_article_url(link.url)):
+            continue  # a menu; on a page without a list, an undated group of article-shaped links may be one
         if ATTACHMENT_EXT.search(urlsplit(link.url).path) or NEXT_TEXT.match(link.text):
             continue
         if link.role == "list":
