@@ -140,10 +140,15 @@ FORMS = {
 }
 
 
+def body_lines(r: Record) -> list[str]:
+    """The document's text: every line names its own document, so pages of one site differ in each line."""
+    return [f"{line}（{r.doc_number}）" for line in BODY.splitlines()]
+
+
 def page(record_html: str, r: Record, *, title_tag: str = "青石省人民政府门户网站", heading: bool = False,
          source_line: str = "", head: str = "") -> str:  # fmt: skip
     """A whole page: site chrome, the record, an optional heading and 来源 line, the body, a footer."""
-    paras = "".join(f"<p>{line}</p>" for line in BODY.splitlines())
+    paras = "".join(f"<p>{line}</p>" for line in body_lines(r))
     h1 = f"<h1>{r.title}</h1>" if heading else ""
     return (
         f"<html><head><meta charset='utf-8'><title>{title_tag}</title>{head}</head><body>"

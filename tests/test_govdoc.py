@@ -8,7 +8,7 @@ from crawler.extract import extract_article
 from crawler.extract.govdoc import flatten, read_govdoc
 from crawler.extract.meta import read_meta
 from crawler.extract.tree import parse_html
-from tests.govdoc_pages import BODY, FORMS, Record, page
+from tests.govdoc_pages import BODY, FORMS, Record, body_lines, page
 
 URL = "http://127.0.0.1:8001/zwgk/art/2024/3/5/art_1_123.html"
 R = Record()
@@ -29,7 +29,7 @@ def test_every_form_gives_every_field(form: str) -> None:
     assert art.provenance["doc_number"].startswith("info-table")
     # the record is metadata, not body; the body is kept whole
     assert "发文字号" not in art.body_text
-    assert BODY.splitlines()[1] in art.body_text
+    assert body_lines(R)[1] in art.body_text
 
 
 def test_title_from_the_cell_when_title_tag_only_names_the_site() -> None:
