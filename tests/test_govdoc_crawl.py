@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import crawl_sites
+from tests.faults.hostile import RouteServer
+from tests.faults.hostile import page as route
 from tests.govdoc_pages import FORMS, Record, page
 
 FORM_NAMES = sorted(FORMS)
@@ -39,49 +39,29 @@ def _list_page() -> str:
     return f"<html><body><div class='nav'>{MENU}</div>{COLUMNS}<ul class='list'>{items}</ul></body></html>"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        path = self.path.split("?")[0]
-        body = None
-        if path == "/list.shtml":
-            body = _list_page()
-        elif path.startswith("/xxgk/") and path.endswith("-JD0-"):
-            i = int(path.split("/")[2].split("-")[0])
-            body = page(FORMS[FORM_NAMES[i]](RECORDS[i]), RECORDS[i], title_tag="青石省人民政府门户网站")
-        elif path.startswith(("/col/", "/zwgk/")):
-            body = "<html><head><title>栏目</title></head><body><p>栏目页面</p></body></html>"
-        if body is None:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+def _routes() -> dict[str, object]:
+    routes: dict[str, object] = {"/list.shtml": route(_list_page())}
+    for i, r in enumerate(RECORDS):
+        routes[f"/xxgk/{i}-JD0-"] = route(
+            page(FORMS[FORM_NAMES[i]](r), r, title_tag="青石省人民政府门户网站")
+        )
+    column = route("<html><head><title>栏目</title></head><body><p>栏目页面</p></body></html>")
+    routes.update(
+        {f"/col/lm{i}.shtml": column for i in range(5)} | {f"/zwgk/zl{i}.shtml": column for i in range(4)}
+    )
+    return routes
 
 
 @pytest.fixture
-def site() -> Iterator[str]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
+def site() -> Iterator[RouteServer]:
+    with RouteServer(routes=_routes()) as srv:
+        yield srv
 
 
-def test_crawl_stores_every_record_and_no_column_page(site: str, tmp_path: Path) -> None:
+def test_crawl_stores_every_record_and_no_column_page(site: RouteServer, tmp_path: Path) -> None:
     config = tmp_path / "sites.toml"
     config.write_text(
-        f'[[site]]\nname = "qs-gov"\ntitle = "青石省人民政府"\nsources = [{{ kind = "listing", url = "{site}/list.shtml" }}]\n',
+        f'[[site]]\nname = "qs-gov"\ntitle = "青石省人民政府"\nsources = [{{ kind = "listing", url = "{site.base}/list.shtml" }}]\n',
         encoding="utf-8",
     )
     db = tmp_path / "news.db"
@@ -90,9 +70,9 @@ def test_crawl_stores_every_record_and_no_column_page(site: str, tmp_path: Path)
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     rows = {r["url"]: dict(r) for r in conn.execute("SELECT * FROM articles")}
-    assert sorted(rows) == sorted(f"{site}/xxgk/{i}-JD0-" for i in range(len(RECORDS)))
+    assert sorted(rows) == sorted(f"{site.base}/xxgk/{i}-JD0-" for i in range(len(RECORDS)))
     for i, r in enumerate(RECORDS):
-        row = rows[f"{site}/xxgk/{i}-JD0-"]
+        row = rows[f"{site.base}/xxgk/{i}-JD0-"]
         assert (row["title"], row["doc_number"], row["index_number"]) == (
             r.title,
             r.doc_number,
@@ -102,3 +82,4 @@ def test_crawl_stores_every_record_and_no_column_page(site: str, tmp_path: Path)
         assert row["published_at"].startswith(r.published)
     failures = [dict(f) for f in conn.execute("SELECT url, kind FROM failures")]
     assert failures == []
+    assert not [p for p in site.seen if p.startswith(("/col/", "/zwgk/"))]  # menus and columns never fetched
