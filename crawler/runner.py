@@ -84,10 +84,13 @@ def site_settings(site: Site) -> dict[str, str | int | float]:
     return out
 
 
-def crawl_spec(job: CrawlJob) -> tuple[dict[str, str], dict[str, str | int | float]]:
-    """The spider arguments (-a) and settings (-s) of a job's `scrapy crawl site`."""
+def crawl_spec(job: CrawlJob, inline: bool = False) -> tuple[dict[str, str], dict[str, str | int | float]]:
+    """The spider arguments (-a) and settings (-s) of a job's `scrapy crawl site`; inline: the site as
+    JSON even with a config file (which then only names the watches), so a run parses no config file."""
     args: dict[str, str] = {}
-    if job.sites_path:
+    if job.sites_path and inline:
+        args.update(site_json=job.site.to_json(), sites=os.path.abspath(job.sites_path))
+    elif job.sites_path:
         args.update(site=job.site.name, sites=os.path.abspath(job.sites_path))
     else:
         args["site_json"] = job.site.to_json()

@@ -135,7 +135,7 @@ class WarmWorker:
 
     def start(self, job: CrawlJob, log: str | None, max_mb: int = 0) -> WarmProcess:
         """Ask the worker to fork one run; OSError when it cannot."""
-        args, settings = crawl_spec(job)
+        args, settings = crawl_spec(job, inline=True)
         argv = crawl_argv(job)
         event, reply = threading.Event(), {}
         with self._lock:

@@ -68,6 +68,10 @@ def preload() -> None:
 
     global _SETTINGS
     settings = _SETTINGS = get_project_settings()  # each child changes its own (forked) copy
+    # per-run work that is the same for every run of this worker: the versions line of the log, and
+    # Scrapy's check of the callbacks' source for `return` in a generator (parsed again for each new
+    # spider instance; the process runtime and the tests still run it)
+    settings.setdict({"LOG_VERSIONS": [], "WARN_ON_GENERATOR_RETURN_VALUE": False}, priority="project")
     # every component a Crawler builds by dotted path (middlewares, extensions, handlers, pipelines)
     for key in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES",
                 "DOWNLOAD_HANDLERS"):  # fmt: skip
@@ -219,6 +223,13 @@ def serve() -> int:
 
 
 def _start(job: dict[str, Any], children: dict[int, Any]) -> None:
+    sites_path = (job.get("args") or {}).get("sites")
+    if sites_path:
+        # read (and remember) the config's watches once here; every child forked from now inherits them
+        with contextlib.suppress(Exception):  # a bad file is the run's to report, not this worker's
+            from crawler.watchconfig import load_watches
+
+            load_watches(sites_path)
     try:
         pid = os.fork()
     except OSError as exc:

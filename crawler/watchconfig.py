@@ -162,9 +162,31 @@ def parse_watches(
     return watches
 
 
+_LOADED: dict[tuple[str, int, int], list[Watch]] = {}  # (path, mtime_ns, size) -> watches
+
+
 def load_watches(path: str | Path) -> list[Watch]:
-    """Read the watches of a TOML file (sites and watches, or watches only), validating both."""
+    """Read the watches of a TOML file (sites and watches, or watches only), validating both.
+
+    Remembered per file version (path, mtime, size): a crawl runs this at its end, and a warm worker
+    (crawler/warm.py) reads the file once for all the runs it forks instead of each run parsing and
+    validating thousands of sites again."""
     p = Path(path)
+    try:
+        st = p.stat()
+        key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return list(_LOADED[key])
+    watches = _load_watches(p)
+    if key is not None:
+        _LOADED.clear()
+        _LOADED[key] = watches
+    return list(watches)
+
+
+def _load_watches(p: Path) -> list[Watch]:
     data = read_toml(p)
     names = {s.name for s in parse_sites(data, str(p))} if data.get("site") else None
     return parse_watches(data, str(p), names)
