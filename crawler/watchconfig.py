@@ -260,4 +260,6 @@ def describe(watch: Watch) -> Sequence[str]:
         parts.append(f"digest: {dur(watch.digest_seconds)}")
     if watch.max_age_seconds:
         parts.append(f"max_age: {dur(watch.max_age_seconds)}")
+    if tuple(watch.on) != ("new",):
+        parts.append("on: " + ", ".join(watch.on))
     return parts

@@ -124,3 +124,17 @@ def test_watch_on_events_config() -> None:
     for bad in (["deleted"], [], "removed"):
         with pytest.raises(ConfigError, match="watch 'w', key 'on'"):
             parse_watches({"watch": [{"name": "w", "all": ["振兴"], "on": bad}]})
+
+
+def test_watch_add_on_events(tmp_path) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    db = str(tmp_path / "w.db")
+    res = CliRunner().invoke(
+        main, ["watch", "add", "删稿", "--all", "振兴", "--on", "new", "--on", "removed", "--db", db]
+    )
+    assert res.exit_code == 0 and "on: new, removed" in res.output, res.output
+    res = CliRunner().invoke(main, ["watch", "add", "x", "--all", "振兴", "--on", "moved", "--db", db])
+    assert res.exit_code == 2 and "moved" in res.output

@@ -56,18 +56,21 @@ def watch_group() -> None:
 @click.option("--notify", multiple=True, help="Apprise URL to notify, e.g. json://host/path (repeatable).")
 @click.option("--digest", help="Send at most one message per this period, e.g. 6h.")
 @click.option("--max-age", help="Ignore stories first published longer ago than this, e.g. 7d.")
+@click.option("--on", "on", multiple=True, type=click.Choice(("new", "edited", "removed")),
+              help="Alert on a new story (default), an edit or a removal of a matching one (repeatable).")
 @click.option("--replace", is_flag=True, help="Replace a watch of the same name added before.")
 @db_option
 @friendly_errors
 def add_cmd(name: str, all_: tuple[str, ...], any_: tuple[str, ...], none_: tuple[str, ...],
             sites: tuple[str, ...], regions: tuple[str, ...], regex: str | None, notify: tuple[str, ...],
-            digest: str | None, max_age: str | None, replace: bool, db_path: str) -> None:  # fmt: skip
+            digest: str | None, max_age: str | None, on: tuple[str, ...], replace: bool,
+            db_path: str) -> None:  # fmt: skip
     """Add a watch to the database; it alerts on stories stored from now on.
 
     Example: newsmon watch add 东北振兴 --all 振兴 --all 东北 --none 招聘 --digest 6h --notify json://127.0.0.1:8080/hook
     """
     watch = watch_from_options(name, all=all_, any=any_, none=none_, sites=sites, regions=regions,
-                               regex=regex, notify=notify, digest=digest, max_age=max_age)  # fmt: skip
+                               regex=regex, notify=notify, digest=digest, max_age=max_age, on=on)  # fmt: skip
     db = open_db(db_path)
     old = store_watches.get_watch(db, name)
     if old is not None and old["source"] == "config":
