@@ -23,6 +23,23 @@ FROM removals r JOIN articles a ON a.id = r.article_id WHERE r.restored_at IS NO
 """
 
 
+def _where(*filters: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """' WHERE …' and its parameters: (column, a time) means column >= time, (column, a list) column IN list;
+    empty values filter nothing."""
+    parts: list[str] = []
+    args: list[Any] = []
+    for column, value in filters:
+        if not value:
+            continue
+        if isinstance(value, str):
+            parts.append(f"{column} >= ?")
+            args.append(value)
+        else:
+            parts.append(f"{column} IN ({','.join('?' * len(value))})")
+            args.extend(value)
+    return (" WHERE " + " AND ".join(parts) if parts else ""), args
+
+
 def list_changes(
     conn: sqlite3.Connection,
     since: str | None = None,
@@ -34,21 +51,12 @@ def list_changes(
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown change kinds: {sorted(unknown)}")
-    where, args = [], []
-    if since:
-        where.append("e.at >= ?")
-        args.append(since)
-    if sites:
-        where.append(f"e.site IN ({','.join('?' * len(sites))})")
-        args.extend(sites)
-    if kinds:
-        where.append(f"e.kind IN ({','.join('?' * len(kinds))})")
-        args.extend(kinds)
+    where, args = _where(("e.at", since), ("e.site", sites), ("e.kind", kinds))
     sql = (
         "SELECT e.kind, e.at, e.site, e.article_id, e.story_id, "
         "coalesce(st.first_article_id = e.article_id, 0), e.title, e.url, e.what, e.ref "
         f"FROM ({_EVENTS}) e LEFT JOIN stories st ON st.id = e.story_id"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        + where
         + " ORDER BY e.at DESC, e.ref DESC"
         + (" LIMIT ?" if limit else "")
     )
@@ -73,14 +81,8 @@ FROM article_versions v JOIN articles a ON a.id = v.article_id"""
 
 def version_query(since: str | None = None, sites: Sequence[str] = ()) -> tuple[str, list[Any]]:
     """(sql, params) reading every stored previous version (VERSION_FIELDS), oldest first, for export."""
-    where, args = [], []
-    if since:
-        where.append("v.seen_at >= ?")
-        args.append(since)
-    if sites:
-        where.append(f"a.site IN ({','.join('?' * len(sites))})")
-        args.extend(sites)
-    return _VERSION_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY v.id", args
+    where, args = _where(("v.seen_at", since), ("a.site", sites))
+    return _VERSION_SQL + where + " ORDER BY v.id", args
 
 
 def changed_urls(conn: sqlite3.Connection, since: str | None = None) -> tuple[set[str], set[str]]:
