@@ -27,7 +27,6 @@ import statistics
 import sys
 import time
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +35,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.extraction_memory import memory_profile, print_memory  # noqa: E402
+from bench.extraction_runners import Extractor, Result, extractors  # noqa: E402
 from bench.extraction_sets import eval_sets, load_demo, load_eval, split_by_site  # noqa: E402
-from crawler.extract import decode_html, extract_article  # noqa: E402
-from crawler.extract.cli import score_record  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +44,6 @@ SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 DEFAULT_EVAL_DIR = SHARED_EVAL / "zh-news"
 DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
 SEPARATORS = re.compile(r"[、,，;；/|·]")
-Result = dict[str, Any]  # title, publish_date, author, source, body
-Extractor = Callable[[bytes, str], Result]
 
 
 # --- metrics (same definitions as shared/eval/score.py) -------------------------------------------
@@ -81,106 +77,6 @@ def body_f1(pred: str | None, truth: str) -> float:
         return 0.0
     prec, rec = hit / sum(p.values()), hit / sum(t.values())
     return 2 * prec * rec / (prec + rec)
-
-
-# --- extractors -----------------------------------------------------------------------------------
-def run_newsmon(data: bytes, url: str) -> Result:
-    """newsmon's own extractor."""
-    return score_record(extract_article(data, url))
-
-
-def _html_text(html: str) -> str:
-    import lxml.html
-
-    if not html.strip():
-        return ""
-    root = lxml.html.fromstring(html)
-    for el in root.iter("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "td"):
-        el.tail = "\n" + (el.tail or "")
-    return root.text_content()
-
-
-def make_trafilatura() -> Extractor | None:
-    """trafilatura with metadata (it decodes the bytes itself)."""
-    try:
-        import trafilatura
-    except ImportError:
-        return None
-
-    def run(data: bytes, url: str) -> Result:
-        doc = trafilatura.bare_extraction(data, url=url or None, with_metadata=True)
-        if doc is None:
-            return {}
-        get = doc.get if isinstance(doc, dict) else lambda k: getattr(doc, k, None)
-        return {
-            "title": get("title"),
-            "publish_date": get("date"),
-            "author": get("author"),
-            "body": get("text"),
-        }
-
-    return run
-
-
-def make_gne() -> Extractor | None:
-    """GNE on the text decoded by newsmon's decoder."""
-    try:
-        from gne import GeneralNewsExtractor
-    except ImportError:
-        return None
-    extractor = GeneralNewsExtractor()
-
-    def run(data: bytes, url: str) -> Result:
-        text, _ = decode_html(data)
-        r = extractor.extract(text, host=url or None)
-        return {
-            "title": r.get("title"),
-            "publish_date": r.get("publish_time"),
-            "author": r.get("author"),
-            "body": r.get("content"),
-        }
-
-    return run
-
-
-def make_readability() -> Extractor | None:
-    """readability-lxml on the text decoded by newsmon's decoder (no dates)."""
-    try:
-        from readability import Document
-    except ImportError:
-        return None
-
-    def run(data: bytes, url: str) -> Result:
-        text, _ = decode_html(data)
-        doc = Document(text, url=url or None)
-        return {"title": doc.short_title(), "body": _html_text(doc.summary(html_partial=True))}
-
-    return run
-
-
-def run_all_text(data: bytes, url: str) -> Result:
-    """Every visible text node of the page (no extraction): the floor."""
-    import lxml.html
-
-    text, _ = decode_html(data)
-    if not text.strip():
-        return {"body": ""}
-    root = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
-    for el in list(root.iter("script", "style", "noscript", "head")):
-        el.drop_tree()
-    return {"body": root.text_content()}
-
-
-def extractors(only: set[str] | None) -> dict[str, Extractor]:
-    """Installed extractors by name, newsmon first."""
-    table: dict[str, Extractor | None] = {
-        "newsmon": run_newsmon,
-        "trafilatura": make_trafilatura(),
-        "gne": make_gne(),
-        "readability": make_readability(),
-        "all-text": run_all_text,
-    }
-    return {k: v for k, v in table.items() if v is not None and (not only or k in only)}
 
 
 # --- scoring --------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.extraction import DEFAULT_EVAL_DIR, SEPARATORS, body_f1, load_eval, norm, run_newsmon, ymd
+from bench.extraction import DEFAULT_EVAL_DIR, SEPARATORS, body_f1, load_eval, norm, ymd
+from bench.extraction_runners import run_newsmon
 from crawler.extract import extract_article
 
 # A little below what the extractor reaches (0.95 / 0.99 / 0.92), so a regression fails loudly.
