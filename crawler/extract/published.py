@@ -51,7 +51,7 @@ def fill_date(
             art.published_at, art.provenance["published_at"] = dt, "override"
             return
         art.warnings.append(f"override date found no date in {forced[:60]!r}")
-    ev = page_evidence([ln.text for ln in region.other])
+    ev = page_evidence([ln.text for ln in region.header + region.other[: S.EVIDENCE_LINES]])
 
     def dates(lines: list[Line], kinds: frozenset[str]) -> list[datetime]:
         return line_dates(lines, now, kinds=kinds, evidence=ev)

@@ -313,6 +313,7 @@ URL_DATE_RES = (
     re.compile(r"[/_-]((?:19|20)\d{2})(\d{2})(\d{2})[/_.-]"),
 )
 EARLIEST_YEAR = 1990
+EVIDENCE_LINES = 300  # lines read for the year-first dates that decide how A/B/YYYY reads
 TIMEZONE = "Asia/Shanghai"
 
 # --- media ------------------------------------------------------------------------------------------

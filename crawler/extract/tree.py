@@ -135,10 +135,9 @@ def _add_text(st: Stats, block: HtmlElement, text: str, link: bool) -> None:
         st.own_link[block] = st.own_link.get(block, 0) + n
     else:
         st.own_punct[block] = st.own_punct.get(block, 0) + p
-        if p:
+        if p and ("。" in text or "！" in text or "？" in text or "!" in text or "?" in text):
             e = len(text) - len(text.translate(_DROP_ENDS))
-            if e:
-                st.own_ends[block] = st.own_ends.get(block, 0) + e
+            st.own_ends[block] = st.own_ends.get(block, 0) + e
         st.own_last[block] = text.rstrip()[-1]
 
 
@@ -199,7 +198,7 @@ def compute_stats(root: HtmlElement) -> Stats:
         is_chrome = tag in S.CHROME_TAGS or bool(S.CHROME_CLASS_RE.search(class_id(el))) or el in st.hidden
         if is_chrome and good[el] < 0.3 * total_good and not any(a in st.chrome for a in _ancestors(el)):
             st.chrome.add(el)
-        elif good[el] > 0 and tag not in ("body", "html") and is_entry_list(el):
+        elif len(el) >= 3 and good[el] > 0 and tag not in ("body", "html") and is_entry_list(el):
             st.entries.append(el)
     for el in info_hits:
         # The nearest table-like container of the label, when it is small.
