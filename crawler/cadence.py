@@ -36,6 +36,9 @@ def period_seconds(site: Site) -> int:
     return int((second - first).total_seconds()) if first and second else 86400
 
 
+CLOCK_SLACK = timedelta(minutes=2)  # a run's start this far past now means the clock went back
+
+
 def due_after(site: Site, last_start: datetime) -> datetime | None:
     """The first time a site is due after a run that started at last_start (None: never again)."""
     if site.cron:
@@ -45,8 +48,8 @@ def due_after(site: Site, last_start: datetime) -> datetime | None:
 
 def first_run_time(site: Site, last_start: datetime | None, now: datetime) -> datetime:
     """When a site should next run, given its last start: now when overdue (one catch-up run), else on time."""
-    if last_start is None:
-        return now
+    if last_start is None or last_start > now + CLOCK_SLACK:
+        return now  # a start "in the future" (the clock was set back) says nothing about being due
     due = due_after(site, last_start)
     return now if due is None or due <= now else due
 

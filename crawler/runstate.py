@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
+from storage.connection import LockHeld, hold_key_lock
 from storage.db import StorageError
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
 _ATTR = "_newsmon_run_state"
+
+
+class SiteBusy(StorageError):
+    """Another crawl of the same site on the same database is running; this one stops before any request."""
 
 
 class RunState:
@@ -22,11 +28,23 @@ class RunState:
         self.store: Store | None = None
         self.run_id: int | None = None
         self.site_name: str | None = None
+        self._site_lock: int | None = None
 
     def open(self, site_name: str) -> Store:
         """Open the database (migrating it) and start the run row, once."""
         if self.store is None:
-            self.store = Store(self.db_path)
+            store = Store(self.db_path)
+            if self.db_path != ":memory:":
+                try:
+                    # one crawl per site and database at a time (manual or scheduled): a second one
+                    # would double the requests to the site; it is recorded as skipped and exits non-zero
+                    self._site_lock = hold_key_lock(self.db_path, "sites", site_name)
+                except LockHeld:
+                    reason = f"another crawl of site '{site_name}' is running on this database"
+                    store.record_skipped_run(site_name, reason, os.getpid())
+                    store.close()
+                    raise SiteBusy(f"{self.db_path}: {reason}; not started") from None
+            self.store = store
             self.site_name = site_name
             self.run_id = self.store.start_run(site_name)
             logger.info("run %s started for site %s (db %s)", self.run_id, site_name, self.db_path)
@@ -53,6 +71,9 @@ class RunState:
         if self.store is not None:
             self.store.close()
             self.store = None
+        if self._site_lock is not None:
+            os.close(self._site_lock)
+            self._site_lock = None
 
 
 def get_run_state(crawler: Any) -> RunState:

@@ -200,7 +200,9 @@ def crawl(
 ) -> None:
     """Crawl configured sites (by name or --all) or ad-hoc list/feed/sitemap URLs.
 
-    Each site runs in its own `scrapy crawl` process; only articles not stored yet are fetched.
+    Each site runs in its own `scrapy crawl` process; only articles not stored yet are fetched. One crawl
+    per site and database at a time: a site already being crawled (another `crawl`, or the scheduler) is
+    recorded as skipped and not started; exit code 1 when a run failed, 3 when one was skipped so.
 
     Example: newsmon crawl --sites sites.toml changchun-gov --db news.db
 
@@ -231,6 +233,8 @@ def crawl(
     print_run_table(rows)
     if any(r["status"] in BAD_STATUSES for r in rows):
         raise SystemExit(1)
+    if any(r["status"] == "skipped" for r in rows):
+        raise SystemExit(3)  # asked to crawl, but another crawl of the site was running: nothing done
 
 
 COMMANDS = [crawl]

@@ -268,6 +268,10 @@ def assess_site(
     last_ok = next((r for r in finished if r["status"] == "ok"), None)
     last_success = (last_ok.get("finished_at") or last_ok.get("started_at")) if last_ok else None
     problems = []
+    future = [r["started_at"] for r in runs_newest_first
+              if r.get("started_at") and datetime.fromisoformat(r["started_at"]) > now + timedelta(minutes=2)]  # fmt: skip
+    if future:
+        problems.append(f"a run started in the future ({_local(max(future))}): the clock was set back")
     if streak > max_failures:
         r = finished[0]
         problems.append(
