@@ -46,7 +46,9 @@ NEXT_TEXT = re.compile(
 # hrefs of a script template ("' + url + '", "${url}"), not addresses
 TEMPLATE_HREF = re.compile(r"['\"+]\s*\+|\$\{|\{\{|<%")
 CREATE_PAGE = re.compile(
-    r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]"
+    # newer TRS templates pass the pager's element id first: createPageHTML('page_div', 54, 1, 'index', 'shtml', 795)
+    r"createPageHTML\(\s*(?:['\"][\w-]*['\"]\s*,\s*)?['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*"
+    r"['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]"
 )
 HANWEB_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 HANWEB_TOTAL = re.compile(r"(?:totalRecord\s*[=:]\s*['\"]?|<totalrecord>)(\d+)", re.I)

@@ -51,3 +51,19 @@ def test_a_huge_menu_is_linear() -> None:
     menu = "".join(f"<li><a href='/c{i}.shtml'>栏目{i}</a></li>" for i in range(3000))
     html = f"<html><body><ul>{menu}</ul></body></html>"
     assert d.article_links(html, BASE, {HOST}) == []
+
+
+@pytest.mark.parametrize(
+    ("script", "current", "want"),
+    [
+        ("createPageHTML('page_div', 54, 0, 'index', 'shtml', 795);", 0, "index_1.shtml"),
+        ('createPageHTML("page_div",54,1,"index","shtml",795);', 1, "index_2.shtml"),
+        ("createPageHTML(54, 1, 'index', 'shtml');", 1, "index_2.shtml"),
+    ],
+)
+def test_trs_pager_with_and_without_its_element_id(script: str, current: int, want: str) -> None:
+    html = f"<div id='page_div'></div><script>{script}</script>"
+    url = f"http://{HOST}/xwdt/index{'_' + str(current) if current else ''}.shtml"
+    assert d.next_pages(html, url, {HOST}) == [f"http://{HOST}/xwdt/{want}"]
+    last = script.replace(f"54, {current}", "54, 53").replace(f"54,{current}", "54,53")
+    assert d.next_pages(f"<script>{last}</script>", url, {HOST}) == []
