@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import scrapy
@@ -27,6 +26,7 @@ from twisted.python.failure import Failure
 
 from crawler.canonical import canonicalize_url
 from crawler.distributed.cluster import _s
+from crawler.distributed.runview import Context, Run, RunCrawler, RunStats, RunView, drain
 from crawler.distributed.worker import INFLIGHT, RUN, ReliableQueue, RunDupeFilter, WorkerCluster, get_cluster
 from crawler.sites import Site, site_from_json
 from spiders.site import SiteSpider
@@ -34,134 +34,6 @@ from spiders.site import SiteSpider
 logger = logging.getLogger(__name__)
 
 MAX_CACHED_RUNS = 500
-
-
-def drain(agen: Any) -> list[Any]:
-    """Run an async generator that never really awaits (SiteSpider.start) to completion, synchronously."""
-    out = []
-    while True:
-        step = agen.__anext__()
-        try:
-            step.send(None)
-        except StopIteration as done:
-            out.append(done.value)
-            continue
-        except StopAsyncIteration:
-            return out
-        step.close()
-        raise RuntimeError(
-            "SiteSpider.start() awaited something; the worker cannot expand jobs synchronously"
-        )
-
-
-class RunStats:
-    """A run's share of the stats from one callback (flushed to the run's hash in Redis)."""
-
-    def __init__(self) -> None:
-        self.incs: dict[str, int] = {}
-        self.sets: dict[str, Any] = {}
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0, spider: Any = None) -> None:
-        """Add to a counter."""
-        self.incs[key] = self.incs.get(key, start) + count
-
-    def set_value(self, key: str, value: Any, spider: Any = None) -> None:
-        """Set a value."""
-        self.sets[key] = value
-
-    def get_value(self, key: str, default: Any = None, spider: Any = None) -> Any:
-        """This callback's value of a key (not the run's total)."""
-        return self.incs.get(key, self.sets.get(key, default))
-
-
-class _RunCrawler:
-    """The crawler as a callback sees it: the real one, with the run's stats."""
-
-    def __init__(self, crawler: Any, stats: RunStats) -> None:
-        self._crawler = crawler
-        self.stats = stats
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._crawler, name)
-
-
-@dataclass
-class Run:
-    """What a worker caches about a run."""
-
-    token: str
-    site: Site
-    refresh: bool
-
-
-class RunView:
-    """SiteSpider's `state` and `state.store` during a callback: lookups in Redis, writes as messages."""
-
-    def __init__(self, spider: RedisSiteSpider, run: Run, stats: RunStats) -> None:
-        self.cluster = spider.cluster
-        self.run = run
-        self.stats = stats
-        self.store = self
-        self.run_id = None
-        self.site_name = run.site.name
-        self.messages: list[dict[str, Any]] = []
-        self.local_failures: dict[str, tuple[int, str, int | None]] = {}
-
-    def open(self, site_name: str) -> RunView:
-        """The store (this view)."""
-        return self
-
-    def fail(self, url: str, kind: str, detail: str = "", http_status: int | None = None) -> None:
-        """Record a failure: counted in the run's stats, written by the ingest writer."""
-        self.stats.inc_value("newsmon/failures")
-        self.stats.inc_value(f"newsmon/failures/{kind}")
-        logger.warning("failure %s %s: %s", kind, url, detail)
-        self.messages.append(
-            {
-                "type": "failure",
-                "run": self.run.token,
-                "site": self.site_name,
-                "url": url,
-                "kind": kind,
-                "detail": detail[:2000],
-                "status": http_status,
-            }
-        )
-        n = self.local_failures.get(url, (0, kind, http_status))[0]
-        self.local_failures[url] = (n + 1, kind, http_status)
-
-    def upsert_sites(self, sites: Any) -> None:
-        """Site rows, for the ingest writer."""
-        self.messages.append({"type": "sites", "rows": list(sites)})
-
-    def source_state(self, url: str) -> dict[str, Any] | None:
-        """Validators of a source saved by an earlier run."""
-        return self.cluster.source_state(url)
-
-    def known_urls(self, urls: list[str]) -> set[str]:
-        """Canonical URLs already stored."""
-        return self.cluster.known_urls(urls)
-
-    def failed_attempts(self, urls: list[str]) -> dict[str, tuple[int, str, int | None]]:
-        """Earlier failures, plus those recorded in this callback (not yet written by the ingest writer)."""
-        out = self.cluster.failed_attempts(urls)
-        for url in urls:
-            if url in self.local_failures:
-                n, kind, status = self.local_failures[url]
-                out[url] = (out.get(url, (0, kind, status))[0] + n, kind, status)
-        return out
-
-    def save_redirect(self, url: str, target: str) -> None:
-        """A redirecting URL, known from now on."""
-        self.messages.append({"type": "redirect", "url": url, "target": target})
-
-
-@dataclass
-class _Context:
-    run: Run
-    view: RunView
-    stats: RunStats
-    requested0: dict[str, int] = field(default_factory=dict)
 
 
 class RedisSiteSpider(SiteSpider):
@@ -333,7 +205,7 @@ class RedisSiteSpider(SiteSpider):
         return bool(self.cluster.server.hexists(self.cluster.keys.run(token), "cancelled"))
 
     @contextlib.contextmanager
-    def context(self, run: Run) -> Iterator[_Context]:
+    def context(self, run: Run) -> Iterator[Context]:
         """Make SiteSpider's per-run attributes those of `run` for one synchronous callback."""
         keys = self.cluster.keys
         pipe = self.cluster.server.pipeline(transaction=False)
@@ -341,7 +213,7 @@ class RedisSiteSpider(SiteSpider):
         pipe.hgetall(keys.run(run.token, "requested"))
         completed, requested = pipe.execute()
         stats = RunStats()
-        ctx = _Context(run, RunView(self, run, stats), stats)
+        ctx = Context(run, RunView(self, run, stats), stats)
         ctx.requested0 = {_s(k): int(v) for k, v in requested.items()}
         # the run's state for this callback: one SiteRun built from the run's shared state in Redis (its
         # sitemaps seen are per callback here: the depth limit, in request meta, still holds); the commit
@@ -353,9 +225,12 @@ class RedisSiteSpider(SiteSpider):
         saved = {k: getattr(self, k, None) for k in _PER_RUN}
         self.site = run.site
         self.state = ctx.view  # type: ignore[assignment]  # RunView stands in for RunState
-        self.crawler = _RunCrawler(saved["crawler"], stats)  # type: ignore[assignment]
+        self.crawler = RunCrawler(saved["crawler"], stats)  # type: ignore[assignment]
         self.refresh = run.refresh
         self.run = site_run
+        # the attachment budget (spiders/attachments.py) is per run locally; a worker serves many runs, so
+        # it is counted per callback here rather than once for the worker's whole life
+        self.__dict__.pop("_att_limits", None)
         try:
             yield ctx
         finally:
@@ -376,7 +251,7 @@ class RedisSiteSpider(SiteSpider):
     def commit(
         self,
         token: str,
-        ctx: _Context | None,
+        ctx: Context | None,
         *,
         entry: str,
         job: bytes | str,
@@ -471,6 +346,14 @@ class RedisSiteSpider(SiteSpider):
             self.commit(token, ctx, entry=entry, job="", done=1, outputs=outputs, pages=pages)
         return []  # committed to Redis above: nothing goes back through Scrapy
 
+    def site_template(self) -> frozenset[str] | None:
+        """No per-site template memory in a worker: it lives in the archive, and one worker serves every
+        site (spiders/site_template.py keeps one memory per spider)."""
+        return None
+
+    def remember_template(self, url: str, art: Any) -> None:
+        """Nothing to remember (see site_template)."""
+
     def note_list(self, page_url: str, urls: Any) -> None:
         """No list snapshots in cluster mode (they live in the archive; see from_crawler)."""
 
@@ -512,6 +395,14 @@ class RedisSiteSpider(SiteSpider):
     def parse_article(self, response: Response) -> list[Any]:
         """SiteSpider.parse_article for the response's run."""
         return self._handle(response.request, super().parse_article, response, 1)
+
+    def parse_attachment(self, response: Response) -> list[Any]:
+        """SiteSpider.parse_attachment (an article's attached file) for the response's run."""
+        return self._handle(response.request, super().parse_attachment, response, 1)
+
+    def attachment_failed(self, failure: Failure) -> list[Any]:
+        """SiteSpider.attachment_failed for the request's run."""
+        return self._handle(failure.request, super().attachment_failed, failure, 0)  # type: ignore[attr-defined]
 
     def source_failed(self, failure: Failure) -> None:
         """SiteSpider.source_failed for the request's run."""
