@@ -50,7 +50,7 @@ local claimed = 0
 if cap > 0 then claimed = redis.call('SCARD', run .. ':claims') end
 for i, c in ipairs(p.children) do
   local ok = true
-  if cap > 0 and claimed >= cap then
+  if cap > 0 and claimed >= cap and (c.keep or 0) == 0 then
     -- full: like a local crawl closed by CLOSESPIDER_ITEMCOUNT, the run follows nothing more; new article
     -- links stay unclaimed (unknown, so the next run requests them) and count as deferred
     ok = false

@@ -274,7 +274,10 @@ class RedisSiteSpider(SiteSpider):
                     claim = canonicalize_url(out.url, aliases)
                 fp = "" if out.dont_filter else self.fingerprints.request_fingerprint(out)
                 src = getattr(out.meta.get("source"), "url", "")
-                children.append({"claim": claim, "fp": fp, "score": -out.priority, "src": src})
+                # an attached file of an admitted article is part of that article, not a new link: the run's
+                # max_articles never refuses it (locally too, the cap counts article requests only)
+                keep = 1 if out.callback == self.parse_attachment else 0
+                children.append({"claim": claim, "fp": fp, "score": -out.priority, "src": src, "keep": keep})
                 blobs.append(self.queue.encode(out))
             elif isinstance(out, dict):
                 messages.append({"type": "item", "run": token, "item": out})
