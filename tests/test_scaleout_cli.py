@@ -27,7 +27,7 @@ def test_enqueue_needs_a_redis_url(tmp_path) -> None:  # noqa: ANN001
 
 def test_redis_runner_starts_enqueue_and_wait_in_its_own_group(monkeypatch) -> None:  # noqa: ANN001
     """The scheduler's cluster runner runs `newsmon enqueue --wait SITE`, a process group of its own."""
-    from crawler.distributed import runner as mod
+    from crawler.distributed import redis_runner as mod
 
     site = parse_sites(
         {"site": [{"name": "a", "title": "A", "sources": [{"url": "http://127.0.0.1:9/"}]}]}, "t"
