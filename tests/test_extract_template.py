@@ -88,3 +88,24 @@ def test_a_page_counts_once_however_often_it_is_fetched():
     keys = extract_article(site_page(0), url(0), now=NOW, template=frozenset()).template_keys
     assert memory.add(url(0), keys) and not memory.add(url(0), keys)
     assert memory.template() == frozenset()  # its own lines are not template after a revisit
+
+
+def test_a_page_whose_every_block_repeats_is_still_an_article():
+    """Two stories sharing their whole text (a reposted notice) must not lose the third copy to the memory."""
+    shared = "".join(f"<p>{text}</p>" for _, text in STORIES)
+
+    def copy(i: int) -> str:
+        return (
+            f"<html><head><title>青石市通知{i}</title></head><body><h1>青石市通知{i}</h1>"
+            f"<div class='c'>{shared}</div>{FOOTER}</body></html>"
+        )
+
+    memory = TemplateMemory()
+    for i in range(MIN_PAGES):
+        memory.add(
+            url(i), extract_article(copy(i), url(i), now=NOW, template=memory.template()).template_keys
+        )
+    art = extract_article(copy(9), url(9), now=NOW, template=memory.template())
+    assert art.is_article, art.reason
+    assert STORIES[0][1] in art.body_text and STORIES[3][1] in art.body_text
+    assert art.template_keys and any("template not used" in w for w in art.warnings)

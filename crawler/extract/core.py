@@ -112,7 +112,19 @@ def extract_article(
     root = parse_html(text)
     if root is None:
         return _not_article(art, "empty")
-    return _extract_tree(art, root, text, parse_overrides(overrides), now, template)
+    ov = parse_overrides(overrides)
+    before = list(art.warnings)
+    result = _extract_tree(art, root, text, ov, now, template)
+    if template and not result.is_article:
+        # The template steers block choice and never costs an article: when every block of a page also
+        # stands on other pages of the site (two stories sharing their paragraphs), read it as one page.
+        alone = Article(url=url, encoding=art.encoding, warnings=before)
+        retry = _extract_tree(alone, parse_html(text), text, ov, now, None)
+        if retry.is_article:
+            retry.template_keys = result.template_keys
+            retry.warnings.append("every block repeats on other pages of the site: template not used")
+            return retry
+    return result
 
 
 def _extract_tree(
