@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -102,18 +103,24 @@ def test_rebuild_gives_the_same_answers(store: Store) -> None:
     assert {q: ids(store.db, q) for q in before} == before
 
 
-def test_migration_indexes_existing_articles(tmp_path: Path) -> None:
+def migrated_before(path: Path, name: str) -> sqlite_utils.Database:
+    """A database with the migrations before `name` applied (and recorded), as an older newsmon left it."""
     from storage.schema import MIGRATIONS
 
-    path = tmp_path / "old.db"
     db = connect(path)
     for m in MIGRATIONS.pending(db):
-        if m.name == "m003_fulltext":
+        if m.name == name:
             break
         m.fn(db)
         db["_sqlite_migrations"].insert(
             {"migration_set": "newsmon", "name": m.name, "applied_at": "x"}, alter=True
         )
+    return db
+
+
+def test_migration_indexes_existing_articles(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = migrated_before(path, "m003_fulltext")
     db.execute("INSERT INTO articles (url, site, title, body_text) VALUES ('u', 's', '题', '吉林长春')")
     db.conn.close()
     db = open_db(path)
@@ -184,17 +191,8 @@ def test_index_is_written_per_transaction_from_the_queue(tmp_path: Path) -> None
 
 
 def test_a_database_with_per_row_triggers_moves_to_the_queue(tmp_path: Path) -> None:
-    from storage.schema import MIGRATIONS
-
     path = tmp_path / "old.db"
-    db = connect(path)
-    for m in MIGRATIONS.pending(db):
-        if m.name == "m007_fulltext_queue":
-            break
-        m.fn(db)
-        db["_sqlite_migrations"].insert(
-            {"migration_set": "newsmon", "name": m.name, "applied_at": "x"}, alter=True
-        )
+    db = migrated_before(path, "m007_fulltext_queue")
     db.execute(f"DROP TABLE {search.QUEUE_TABLE}")  # as m003 created it before issue #18: per-row triggers
     for name in search.TRIGGER_NAMES:
         db.execute(f"DROP TRIGGER {name}")
