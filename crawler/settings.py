@@ -43,6 +43,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.OffsiteGuard": 50,  # before robots.txt: an off-site host gets no robots fetch
     "crawler.robots.CachedRobotsTxtMiddleware": 100,
     "crawler.middlewares.ChallengeDetector": 560,
+    "crawler.render.RenderMiddleware": 580,  # sees responses before the ChallengeDetector (render config)
 }
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

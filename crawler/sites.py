@@ -17,6 +17,7 @@ from crawler.revisits import DEFAULT_SCHEDULE, parse_schedule
 from crawler.sitehosts import split_host
 
 LEVELS = ("national", "province", "city", "county", "department")
+RENDER_MODES = ("never", "auto", "always")
 SOURCE_KINDS = ("listing", "feed", "sitemap", "api", "auto")
 # the override keys crawler.extract understands (a test keeps the two lists equal)
 EXTRACT_KEYS = ("title", "body", "date", "source", "author", "drop")
@@ -38,6 +39,7 @@ SITE_KEYS = {
     "notes",
     "max_articles",
     "revisit",
+    "render",
 }
 SOURCE_KEYS = {"kind", "url", "max_pages"} | api_lists.API_KEYS
 TOP_KEYS = {"site", "watch", "defaults"}
@@ -86,6 +88,7 @@ class Site:
     verified: bool = False
     enabled: bool = True
     max_articles: int | None = None
+    render: str = "never"  # never | auto (script lists, 412/521 challenges) | always: a headless browser
     revisit: tuple[int, ...] | None = DEFAULT_SCHEDULE  # seconds after first seen; None: no revisits
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
@@ -327,6 +330,9 @@ def _parse_site(c: ConfigChecker, idx: int, data: Any, defaults: Mapping[str, An
     verified = c.typed(where, merged, "verified", bool)
     enabled = c.typed(where, merged, "enabled", bool)
     max_articles = c.typed(where, merged, "max_articles", int)
+    render = c.typed(where, merged, "render", str) or "never"
+    if render not in RENDER_MODES:
+        c.error(where, "render", f"{render!r} is not one of {', '.join(RENDER_MODES)}")
     c.typed(where, merged, "notes", str)
     try:
         revisit = parse_schedule(merged.get("revisit"), parse_duration)
@@ -350,6 +356,7 @@ def _parse_site(c: ConfigChecker, idx: int, data: Any, defaults: Mapping[str, An
         verified=bool(verified),
         enabled=True if enabled is None else enabled,
         max_articles=max_articles,
+        render=render,
         revisit=revisit,
         raw=dict(data),
     )

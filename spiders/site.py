@@ -278,6 +278,8 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         text, _encoding = decode_html(response.body, _charset(response))
         every_link = discovery.page_links(text, response.url)  # parsed once, for articles and pagination
         links = discovery.article_links(text, response.url, self.hosts, every_link)
+        if not links and self._render_again(response, text):
+            return
         self.note_list(response.url, [link.url for link in links])
         new = self._new_article_links([link.url for link in links])
         self.crawler.stats.inc_value("newsmon/links_found", len(links))
@@ -294,6 +296,18 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
                 errback=self.source_failed,
                 meta={"source": source, "page": page + 1},
             )
+
+    def _render_again(self, response: Response, text: str) -> bool:
+        """A list with no links but scripts, on a site with render = "auto": ask once for it rendered."""
+        if self.site is None or self.site.render != "auto" or response.meta.get("newsmon_rendered"):
+            return False
+        if "<script" not in text.lower():
+            return False
+        self.crawler.stats.inc_value("newsmon/render_requests")
+        self.crawler.engine.crawl(
+            response.request.replace(dont_filter=True, meta={**response.meta, "newsmon_render": True})
+        )
+        return True
 
     def _record_site_and_open_sources(self, store: Any) -> None:
         """Record the site; read each source's state, then clear its `complete` mark until this run ends well.
