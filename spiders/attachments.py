@@ -30,6 +30,17 @@ def has_documents(links: list[dict[str, str]]) -> bool:
     return any((a.get("ext") or "").lower() in TYPES for a in links)
 
 
+def page_documents(html: bytes, url: str) -> list[dict[str, str]]:
+    """Document links anywhere on a page: for a page whose body block held no text (only "详见附件")."""
+    from crawler.discovery import parse_html
+    from crawler.extract.media import attachments
+
+    doc = parse_html(html, url)
+    return (
+        [a for a in attachments(doc, url) if (a.get("ext") or "").lower() in TYPES] if doc is not None else []
+    )
+
+
 class AttachmentMixin:
     """Adds `attachment_files` to article items before they are yielded."""
 

@@ -27,6 +27,7 @@ from crawler import removals
 from crawler.canonical import canonicalize_url
 from crawler.extract import decode_html, extract_article
 from crawler.revisits import DEFAULT_SHARE, budget, carry, next_revisit
+from spiders.attachments import page_documents
 from storage.db import StorageError
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,16 @@ class RevisitMixin:
             except Exception as exc:  # extraction must never kill the crawl; record and go on
                 self.state.fail(art["url"], "parse", f"revisit: {type(exc).__name__}: {exc}")
                 store.revisit_checked(art["id"], next_at)
+                return
+            if (
+                not page.is_article
+                and page.reason == "no-body"
+                and page.title
+                and page_documents(response.body, response.url)
+            ):
+                # a "详见附件" page whose text lives in its attachment: still there, not a soft-404 (#16)
+                store.revisit_checked(art["id"], next_at)
+                stats.inc_value("newsmon/revisits/attachment_only")
                 return
             data = page.to_dict() if page.is_article else {}
             soft = removals.soft_404(

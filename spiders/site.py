@@ -28,7 +28,7 @@ from crawler.runstate import RunState, get_run_state
 from crawler.sites import ConfigError, Site, Source, adhoc_site, load_sites, select_sites, site_from_json
 from crawler.sizelimit import TOO_LARGE_META
 from spiders.api_list import ApiListMixin, apply_seed, first_url
-from spiders.attachments import AttachmentMixin, has_documents
+from spiders.attachments import AttachmentMixin, has_documents, page_documents
 from spiders.revisiting import RevisitMixin
 from spiders.site_template import TemplateMixin
 from storage.db import StorageError
@@ -465,6 +465,8 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         for warning in art.warnings:
             self.crawler.stats.inc_value("newsmon/extract_warnings")
             logger.warning("%s: %s", response.url, warning)
+        if not art.is_article and art.reason == "no-body" and art.title and not art.attachments:
+            art.attachments = page_documents(response.body, response.url)  # the text may be in a file
         if not art.is_article and not (
             art.reason == "no-body" and art.title and has_documents(art.attachments)
         ):

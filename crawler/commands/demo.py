@@ -150,20 +150,28 @@ def demo(db_path: str, seed: int, scale: int, as_json: bool, revisits: bool = Tr
 
     Example: newsmon demo --db demo.db --json
     """
+    from crawler.browser import unavailable_reason
     from demo.server import DemoServer
+    from demo.sources_check import compare_sources
+    from demo.sources_sites import SourcesSites
     from demo.world import build_world
 
     _prepare_db(db_path)
     with tempfile.TemporaryDirectory(prefix="newsmon-demo-") as tmp:
         config = Path(tmp) / "demo-sites.toml"
-        with DemoServer(build_world(seed=seed, scale=scale)) as srv:
-            srv.write_sites_toml(config)
+        with DemoServer(build_world(seed=seed, scale=scale)) as srv, SourcesSites() as more:
+            # the seven original sites, then the JSONP, attachment and challenge sites of #16
+            config.write_text(srv.sites_toml() + more.sites_toml(), encoding="utf-8")
             sites = load_sites(config)
             if not as_json:
                 click.echo(f"demo: {len(sites)} sites on 127.0.0.1, crawling into {db_path} …")
             jobs = [CrawlJob(s, db_path, str(config), DEMO_SETTINGS) for s in sites]
             results = run_crawls(jobs, quiet=True, log_dir=tmp)
+            rendering = unavailable_reason() is None
+            more_truth = more.truth()
             truth = srv.truth()
+            # without a browser the challenge site's articles cannot be had: blocked, not expected
+            truth["articles"] += [a for a in more_truth["articles"] if rendering or a["kind"] != "rendered"]
             # a crawl that died says why: the last error line of its log (read before tmp is removed)
             died = [
                 {"site": r.site, "exit": describe_exit(r.returncode), "error": r.last_error()}
@@ -172,6 +180,7 @@ def demo(db_path: str, seed: int, scale: int, as_json: bool, revisits: bool = Tr
             ]
             summary = compare_with_truth(db_path, truth)
             summary["crawls_died"] = died
+            summary.update(compare_sources(db_path, more_truth, rendering))
             if revisits:
                 if not as_json:
                     click.echo("second pass: articles edited and taken down, revisiting …")
@@ -183,6 +192,7 @@ def demo(db_path: str, seed: int, scale: int, as_json: bool, revisits: bool = Tr
     for d in died:
         click.echo(f"error: crawl of {d['site']} died ({d['exit']}): {d['error'] or 'no output'}", err=True)
     ok = not (summary["missing"] or summary["extra"] or summary["fields_wrong"] or summary["faults_missed"])
+    ok = ok and summary["attachments_text_ok"] == summary["attachments_expected"]
     ok = ok and (not revisits or revisits_ok(summary))
     raise SystemExit(0 if ok and not died else 1)
 
@@ -197,6 +207,12 @@ def _print_summary(s: dict[str, Any], db_path: str) -> None:
     click.echo(f"failures recorded  {s['failures']} ({kinds})")
     click.echo(f"faults recorded    {s['faults_expected'] - s['faults_missed']} of {s['faults_expected']}")
     click.echo(f"runs               {', '.join(f'{k} {v}' for k, v in sorted(s['runs'].items()))}")
+    if "api_articles_expected" in s:
+        click.echo(f"api articles       {s['api_articles_stored']} of {s['api_articles_expected']}")
+        click.echo(f"rendered articles  {s['rendered_articles_stored']} of {s['rendered_articles_expected']}"
+                   f" (browser: {s['renderer']})")  # fmt: skip
+        click.echo(f"attachment texts   {s['attachments_text_ok']} of {s['attachments_expected']} read "
+                   f"(bigram F1 >= 0.95)")  # fmt: skip
     for key in ("missing", "extra", "fields_wrong", "faults_missed", "runs_not_ok"):
         for item in s["details"][key][:5]:
             click.echo(f"  {key}: {item}")
