@@ -48,7 +48,7 @@ class ApiListMixin:
             yield request
         if not found or page + 1 >= source.max_pages:
             return
-        if self._can_stop_early(source, links):  # type: ignore[attr-defined]
+        if self.run.can_stop_early(source.url, [link.url for link in links], self.state.store):  # type: ignore[attr-defined]
             stats.inc_value("newsmon/early_stops")
             return
         template = source.url if source.kind == "api" else response.meta.get("api_template", source.url)
