@@ -13,6 +13,10 @@ from datasette.database import Database
 
 from storage.connection import sqlite_uri
 
+# Largest string or blob one query may make: a stored body is at most a few MB (pages are capped at 10 MB);
+# without it `select randomblob(3e8)` builds 300 MB in one step that the time limit cannot interrupt.
+VALUE_BYTES_MAX = 32 * 1024 * 1024
+
 
 class QuotedPathDatabase(Database):
     """A mutable, read-only datasette Database whose file name is never parsed as a URI."""
@@ -25,5 +29,6 @@ class QuotedPathDatabase(Database):
         if not write and self.ds.nolock:
             params["nolock"] = "1"
         conn = sqlite3.connect(sqlite_uri(self.path, **params), uri=True, check_same_thread=False)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_BYTES_MAX)
         self._all_file_connections.append(conn)
         return conn

@@ -17,16 +17,21 @@ def target_key(url: str) -> str:
 
 
 def target_label(url: str) -> str:
-    """The URL with secrets masked, for display (Apprise's privacy form)."""
+    """The URL with secrets masked, for display: Apprise's privacy form, and no path or query at all
+    (a webhook token often is the path: json://host/hook/TOKEN shows as json://host/…)."""
+    label = url.split("://", 1)[0] + "://…"
     try:
         import apprise
 
         plugin = apprise.Apprise.instantiate(url)
         if plugin is not None:
-            return str(plugin.url(privacy=True)).split("?", 1)[0]  # options add nothing to a label
+            label = str(plugin.url(privacy=True))
     except Exception:  # noqa: BLE001 - a label must never stop a hit from being recorded
-        logger.debug("no privacy URL for a notify target", exc_info=True)
-    return url.split("://", 1)[0] + "://…"
+        logger.debug("no privacy URL for a notify target")
+    scheme, sep, rest = label.partition("://")
+    netloc, slash, path = rest.partition("/")
+    netloc = netloc.split("?", 1)[0].split("#", 1)[0]
+    return f"{scheme}{sep}{netloc}" + ("/…" if slash and path.strip("/?#") else "")
 
 
 def add_deliveries(conn: sqlite3.Connection, hit_id: int, watch: Any, created: str) -> None:

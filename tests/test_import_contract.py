@@ -46,7 +46,7 @@ STORAGE_LAYERS: list[tuple[str, ...]] = [
         "storage.templates",
         "storage.watch_events",
     ),
-    ("storage.datasette_meta", "storage.datasette_plugin", "storage.datasette_db"),
+    ("storage.datasette_meta", "storage.datasette_plugin", "storage.datasette_db", "storage.datasette_guard"),
     ("storage.desk.queries", "storage.desk.render", "storage.desk.feeds"),
     ("storage.desk.pages",),
     ("storage.desk",),

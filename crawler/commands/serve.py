@@ -47,6 +47,10 @@ def build_datasette(db_path: str, *, settings: dict[str, Any] | None = None, all
         pm.register(datasette_plugin, name="newsmon")
     if not pm.is_registered(desk):
         pm.register(desk, name="newsmon_desk")
+    from storage import datasette_guard
+
+    if not pm.is_registered(datasette_guard):
+        pm.register(datasette_guard, name="newsmon_guard")
     name = Path(db_path).stem
     combined = {**SETTINGS, "allow_sql": allow_sql, **(settings or {})}
     # files= (not immutables=): datasette opens it read-only (mode=ro), never immutable, so rows written
@@ -112,7 +116,12 @@ def serve(
     sock = _bind(host, port)  # a busy port stops here, before "serving on" is printed
     shown = sock.getsockname()[1]
     click.echo(f"newsmon: serving {db_path} on http://{host}:{shown}/ (Ctrl-C to stop)", err=True)
-    config = uvicorn.Config(ds.app(), log_level="warning", lifespan="on", workers=1)
+    app = ds.app()
+    if loopback:  # DNS rebinding: a page of another name resolved to 127.0.0.1 must not read the database
+        from storage.datasette_guard import host_guard, loopback_hosts
+
+        app = host_guard(app, loopback_hosts(shown))
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", workers=1)
     uvicorn.Server(config).run(sockets=[sock])
 
 

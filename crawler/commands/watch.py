@@ -13,6 +13,7 @@ from crawler.sites import ConfigError
 from crawler.watchconfig import describe, run_watches, sync_watches, watch_from_options
 from storage import watches as store_watches
 from storage.db import open_db
+from storage.watch_targets import target_label
 
 
 def _config_path(ctx: click.Context, sites_path: str) -> str | None:
@@ -56,8 +57,13 @@ def watch_group() -> None:
 @click.option("--notify", multiple=True, help="Apprise URL to notify, e.g. json://host/path (repeatable).")
 @click.option("--digest", help="Send at most one message per this period, e.g. 6h.")
 @click.option("--max-age", help="Ignore stories first published longer ago than this, e.g. 7d.")
-@click.option("--on", "on", multiple=True, type=click.Choice(("new", "edited", "removed")),
-              help="Alert on a new story (default), an edit or a removal of a matching one (repeatable).")
+@click.option(
+    "--on",
+    "on",
+    multiple=True,
+    type=click.Choice(("new", "edited", "removed")),
+    help="Alert on a new story (default), an edit or a removal of a matching one (repeatable).",
+)
 @click.option("--replace", is_flag=True, help="Replace a watch of the same name added before.")
 @db_option
 @friendly_errors
@@ -99,8 +105,11 @@ def list_cmd(ctx: click.Context, as_json: bool, db_path: str, sites_path: str) -
     for w in rows:
         hits = counts.get(w["name"], 0)
         if as_json:
+            shown = w["watch"].definition()
+            if shown.get("notify"):  # labels only: the URLs may hold tokens
+                shown["notify"] = [target_label(u) for u in shown["notify"]]
             click.echo(json.dumps({"name": w["name"], "source": w["source"], "enabled": w["enabled"],
-                                   "hits": hits, **w["watch"].definition()}, ensure_ascii=False))  # fmt: skip
+                                   "hits": hits, **shown}, ensure_ascii=False))  # fmt: skip
             continue
         state = "" if w["enabled"] else " (disabled)"
         click.echo(f"{w['name']}{state}  [{w['source']}, {hits} hits]")
