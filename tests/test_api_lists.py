@@ -64,6 +64,15 @@ def jsonp(page: int) -> str:
     return "result(" + json.dumps({"pageCount": 2, "pager": {"rows": rows}}, ensure_ascii=False) + ");"
 
 
+def reply(handler: BaseHTTPRequestHandler, status: int, ctype: str, body: bytes) -> None:
+    """Send one whole answer (the test servers of this file and test_attachments)."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class _Handler(BaseHTTPRequestHandler):
     log: list[str] = []
 
@@ -100,11 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
             body, ctype = article_html(n, f"文章{n}：政务公开工作"), "text/html; charset=utf-8"
         else:
             body, status = b"not found", 404
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply(self, status, ctype, body)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 from crawler.attachment_text import extract_text
 from demo import docgen
 from tests.conftest import crawl_sites, newsmon
+from tests.test_api_lists import reply
 
 TOPICS = ("营商环境", "乡村振兴", "城市更新", "社会保障", "生态保护", "数字政府", "教育公平", "医疗改革")
 
@@ -102,11 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
             body, ctype = FILES[self.path[7:]]
         else:
             body, status = b"not found", 404
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply(self, status, ctype, body)
 
 
 @pytest.fixture
