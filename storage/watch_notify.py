@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,8 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # then the delivery is 'failed' (kept; `newsmon watch run --retry-failed` resets it)
 BACKOFF_BASE = 60  # seconds before the second attempt; doubles with each failure
 BACKOFF_MAX = 6 * 3600
-LEASE = 600  # seconds a claimed delivery is left alone by other processes
+SEND_SECONDS_MAX = 30.0  # wall-clock deadline of one message (a trickling receiver is cut off here)
+LEASE = 120  # seconds a claimed delivery is left alone by other processes (well past one send's deadline)
 DIGEST_LIST_MAX = 50  # hits listed in one digest message (the rest are counted)
 _LOG_PREFIX = re.compile(r"^\S+ \S+ - \w+ - ")
 
@@ -148,6 +150,27 @@ def _record(conn: sqlite3.Connection, ids: list[int], error: str | None, now: da
     return "retrying"
 
 
+def _send_within(send: Sender, url: str, title: str, body: str, seconds: float) -> str | None:
+    """send(...) with a wall-clock deadline that really ends the wait: the send runs in a daemon thread,
+    abandoned (its socket closes when the process exits) once the deadline passes, so a receiver that
+    trickles its answer cannot keep the crawl or the scheduler alive. Socket timeouts alone reset with
+    every byte; Apprise has no overall deadline."""
+    outcome: list[str | None] = []
+
+    def work() -> None:
+        try:
+            outcome.append(send(url, title, body))
+        except Exception as exc:  # noqa: BLE001 - a broken notifier is a failed delivery, never a lost hit
+            outcome.append(f"{type(exc).__name__}: {exc}")
+
+    worker = threading.Thread(target=work, name="newsmon-notify", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        return f"no answer within {seconds:.0f} s (deadline)"
+    return outcome[0]
+
+
 def notify_pending(db: sqlite_utils.Database, now: datetime | None = None, *, send: Sender | None = None,
                    budget_seconds: float | None = None, retry_failed: bool = False) -> dict[str, int]:  # fmt: skip
     """Send every due notification (digests when their window has passed); counts of the outcomes."""
@@ -175,10 +198,8 @@ def notify_pending(db: sqlite_utils.Database, now: datetime | None = None, *, se
                 )
             counts["deferred"] += 1
             continue
-        try:
-            error = send(url, title, body)
-        except Exception as exc:  # noqa: BLE001 - a broken notifier is a failed delivery, never a lost hit
-            error = f"{type(exc).__name__}: {exc}"
+        left = None if budget_seconds is None else max(1.0, budget_seconds - (time.monotonic() - started))
+        error = _send_within(send, url, title, body, min(left or SEND_SECONDS_MAX, SEND_SECONDS_MAX))
         with write_transaction(db) as conn:
             outcome = _record(conn, ids, error, now)
         counts["messages"] += 1

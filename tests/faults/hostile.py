@@ -262,6 +262,8 @@ class RouteServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            do_POST = do_GET  # noqa: N815 - webhook receivers are POSTed to
+
         return Handler
 
 
