@@ -235,7 +235,7 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
         if response.status == 304 and not _was_conditional(response):
             # nothing to be unchanged from: a server (or proxy) answering 304 to everything would
             # otherwise give "ok" runs with 0 articles forever
-            self.source_failures[source.url] = self.source_failures.get(source.url, 0) + 1
+            self.run.source_failed(source.url)
             self.state.fail(
                 source.url, "http", "source: 304 Not Modified to a request without validators", 304
             )
@@ -421,6 +421,9 @@ class SiteSpider(ApiListMixin, RevisitMixin, TemplateMixin, AttachmentMixin, scr
 
     def _capped(self, urls: list[str], source: Source) -> list[str]:
         return self.run.cap(urls, source.url, self.crawler.stats)
+
+    def _can_stop_early(self, source: Source, links: list[discovery.Link]) -> bool:
+        return self.run.can_stop_early(source.url, [link.url for link in links], self.state.store)
 
     def _article_request(self, url: str, source: Source) -> scrapy.Request:
         self.crawler.stats.inc_value("newsmon/article_requests")
