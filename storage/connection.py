@@ -33,6 +33,9 @@ class Connection(sqlite3.Connection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_commit: list[Callable[[sqlite3.Connection], object]] = []
+        # (path, {file: (st_dev, st_ino)}) of the database and its -wal as opened; None: nothing to check
+        self.identity: tuple[str, dict[str, tuple[int, int] | None]] | None = None
+        self.detached: StorageError | None = None  # set once the file was found replaced: no more writes
 
 
 def add_before_commit(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], object]) -> None:
@@ -107,6 +110,8 @@ def connect(
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a corrupt file fails here, explained
+        if not readonly and path != ":memory:":
+            conn.identity = (os.path.abspath(path), _file_ids(path))
         for fn in setup:
             fn(conn)
     except sqlite3.Error as exc:
@@ -118,8 +123,10 @@ def connect(
 def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT: take the write lock up front so a read-then-write never fails busy."""
     conn = db.conn
+    _check_identity(conn)
     conn.execute("BEGIN IMMEDIATE")
     try:
+        _check_identity(conn)  # the write lock is ours: nothing can swap a file we then commit into unseen
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
@@ -129,10 +136,79 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
         try:
             for work in conn.before_commit if isinstance(conn, Connection) else ():
                 work(conn)
+            _check_identity(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+
+DETACHED = "database file was replaced or deleted under the crawl"
+
+
+def detached_copy_path(path: str | os.PathLike[str], pid: int) -> str:
+    """Where process pid keeps what it had committed when it found its database file replaced/deleted."""
+    return f"{os.path.abspath(os.fspath(path))}.detached-{pid}.db"
+
+
+def _file_ids(path: str) -> dict[str, tuple[int, int] | None]:
+    """(st_dev, st_ino) of the database file and its -wal now (None for one that does not exist)."""
+    ids: dict[str, tuple[int, int] | None] = {}
+    for name in (path, path + "-wal"):
+        try:
+            st = os.stat(name)
+            ids[name] = (st.st_dev, st.st_ino)
+        except FileNotFoundError:
+            ids[name] = None
+    return ids
+
+
+def _check_identity(conn: sqlite3.Connection) -> None:
+    """StorageError when the database file (or its -wal) under this connection is no longer the one it
+    opened: moved over by a backup, or deleted. Writing on would go to a file nobody will read again, and
+    a reader of the new file would take this connection's WAL for its own (mixing two databases' pages).
+    So the first time: keep what this connection committed in a copy beside it, fold the WAL into the old
+    file and empty it (the new file is left exactly as it was put there), and refuse every later write."""
+    if not isinstance(conn, Connection) or conn.identity is None:
+        return
+    if conn.detached is not None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise conn.detached
+    path, opened = conn.identity
+    now = _file_ids(path)
+    # a -wal that did not exist at open may appear; one that existed must still be the same file
+    changed = [n for n, ident in opened.items() if (ident is not None or n == path) and now[n] != ident]
+    if not changed:
+        return
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    what = ", ".join(f"{n} {'deleted' if now[n] is None else 'replaced'}" for n in changed)
+    kept = _keep_detached_copy(conn, path)
+    conn.detached = StorageError(
+        f"{DETACHED}: {what}; nothing more is written to it"
+        + (f"; what this process had committed is kept in {kept}" if kept else "")
+    )
+    logger.error("%s", conn.detached)
+    raise conn.detached
+
+
+def _keep_detached_copy(conn: sqlite3.Connection, path: str) -> str | None:
+    """Copy the database as this connection sees it (old file + WAL) to `<path>.detached-<pid>.db`,
+    then checkpoint and truncate the WAL into the old file (best effort; the path of the copy or None)."""
+    kept: str | None = detached_copy_path(path, os.getpid())
+    try:
+        target = sqlite3.connect(kept)
+        try:
+            conn.backup(target)
+        finally:
+            target.close()
+    except (sqlite3.Error, OSError) as exc:
+        logger.error("could not copy the detached database to %s: %s", kept, exc)
+        kept = None
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return kept
 
 
 class LockHeld(Exception):

@@ -14,6 +14,7 @@ from crawler.commands.common import db_option, friendly_errors, settings_option,
 from crawler.runner import CrawlJob, CrawlResult, CrawlsTerminated, reap_dead_runs, run_crawls
 from crawler.sites import NAME_RE, Site, adhoc_sites, parse_sites, read_toml, select_sites
 from crawler.watchconfig import parse_watches
+from storage.connection import DETACHED, detached_copy_path
 from storage.db import StorageError, open_db, sqlite_uri
 from storage.store import BAD_STATUSES, Store, run_of_process
 
@@ -72,10 +73,15 @@ def summarize_runs(db_path: str, results: list[CrawlResult]) -> list[dict]:
     )
     keys = ("id", "site", "status", "reason", "pages", "new", "duplicate", "updated", "failures")
     rows = []
-    conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True, timeout=30)
+    # the file is gone when it was deleted under the crawls: then none of them finished its run here
+    conn = (
+        sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True, timeout=30)
+        if os.path.exists(db_path)
+        else None
+    )
     try:
         for r in results:
-            row = run_of_process(conn, r.site, r.pid, r.started_at, columns)
+            row = run_of_process(conn, r.site, r.pid, r.started_at, columns) if conn is not None else None
             rec: dict[str, Any] = (
                 dict(zip(keys, row.values(), strict=True))
                 if row
@@ -83,17 +89,21 @@ def summarize_runs(db_path: str, results: list[CrawlResult]) -> list[dict]:
             )
             if row is None or rec["status"] == "running":
                 reason = f"crawl process ended (exit code {r.returncode}) without finishing its run"
+                kept = detached_copy_path(db_path, r.pid)
+                if os.path.exists(kept):  # it found the file replaced or deleted and stopped writing
+                    reason = f"{DETACHED} ({db_path}); what the crawl had committed is kept in {kept}"
                 rec.update(status="crashed", reason=reason)
                 _mark_crashed(db_path, rec["id"], reason)
             rows.append(rec)
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
     return rows
 
 
 def _mark_crashed(db_path: str, run_id: int | None, reason: str) -> None:
     """Best effort: the database may be the reason the crawl died (full, read-only)."""
-    if run_id is None:
+    if run_id is None or not os.path.exists(db_path):
         return
     try:
         store = Store(db_path, migrate_schema=False)
