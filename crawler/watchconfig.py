@@ -24,6 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from crawler.sites import ConfigChecker, ConfigError, Site, parse_duration, parse_sites, read_toml
+from storage.watch_targets import redact_in_logs
 from storage.watches import Watch, compile_term
 
 WATCH_KEYS = {"name", "all", "any", "none", "regex", "sites", "regions", "notify", "digest", "max_age",
@@ -74,6 +75,7 @@ def check_notify_url(url: str) -> None:
     """Raise ValueError unless Apprise understands the URL."""
     import apprise
 
+    redact_in_logs(url)  # Apprise logs the URL it loads (at debug level) with its path and query
     if apprise.Apprise.instantiate(url) is None:
         scheme = url.split("://", 1)[0] if "://" in url else url[:10]
         raise ValueError(f"not a notification URL Apprise understands (scheme {scheme!r}); see "

@@ -23,7 +23,7 @@ import sqlite_utils
 
 from storage.db import write_transaction
 from storage.store_time import iso_utc
-from storage.watch_targets import target_key
+from storage.watch_targets import redact_in_logs, target_key
 from storage.watches import list_watches
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def apprise_send(url: str, title: str, body: str) -> str | None:
     """Send one message through Apprise; None when it was delivered, else the error Apprise logged."""
     import apprise
 
+    redact_in_logs(url)  # Apprise and urllib3 log the URL's path and query at debug level
     ap = apprise.Apprise()
     if not ap.add(url):
         return "not a notification URL Apprise understands"
