@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -39,11 +44,39 @@ _LOG_PREFIX = re.compile(r"^\S+ \S+ - \w+ - ")
 Sender = Callable[[str, str, str], "str | None"]  # (url, title, body) -> None when sent, else the error
 
 
-def apprise_send(url: str, title: str, body: str) -> str | None:
-    """Send one message through Apprise; None when it was delivered, else the error Apprise logged."""
+def apprise_send(url: str, title: str, body: str, seconds: float = SEND_SECONDS_MAX) -> str | None:
+    """Send one message through Apprise in a child process ended at `seconds` (wall clock); None when it
+    was delivered, else the error. A child, because Apprise sends from ThreadPoolExecutor threads that the
+    interpreter joins at exit: a send abandoned in a thread still held the process (`schedule --once`
+    after a dead crawl) until a trickling receiver finished. The URL travels on stdin, never in argv."""
+    redact_in_logs(url)
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": package_root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    code = "import sys; from storage.watch_notify import _send_from_stdin; sys.exit(_send_from_stdin())"
+    payload = json.dumps({"url": url, "title": title, "body": body, "seconds": seconds})
+    try:
+        done = subprocess.run([sys.executable, "-c", code], input=payload, capture_output=True, text=True,
+                              timeout=seconds + 2, env=env)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"no answer within {seconds:.0f} s (deadline)"
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])["error"]
+    except (ValueError, IndexError, KeyError, TypeError):
+        return f"notifier process ended ({done.returncode}) without an answer"[:500]
+
+
+def _send_from_stdin() -> int:
+    """The child side of apprise_send: one message from stdin, the outcome as JSON on stdout."""
+    job = json.loads(sys.stdin.read())
+    signal.alarm(max(1, math.ceil(job["seconds"])))  # the default SIGALRM action ends the process
+    print(json.dumps({"error": _apprise_send_here(job["url"], job["title"], job["body"])}), flush=True)
+    return 0
+
+
+def _apprise_send_here(url: str, title: str, body: str) -> str | None:
+    """Send one message through Apprise in this process; None when it was delivered, else the error."""
     import apprise
 
-    redact_in_logs(url)  # Apprise and urllib3 log the URL's path and query at debug level
     ap = apprise.Apprise()
     if not ap.add(url):
         return "not a notification URL Apprise understands"
@@ -160,7 +193,8 @@ def _send_within(send: Sender, url: str, title: str, body: str, seconds: float) 
 
     def work() -> None:
         try:
-            outcome.append(send(url, title, body))
+            sent = send(url, title, body, seconds) if send is apprise_send else send(url, title, body)
+            outcome.append(sent)
         except Exception as exc:  # noqa: BLE001 - a broken notifier is a failed delivery, never a lost hit
             outcome.append(f"{type(exc).__name__}: {exc}")
 
