@@ -142,13 +142,14 @@ def test_sites_are_queued_by_name_with_their_next_run(db: Path, stop_later: list
     set_last_start(db, "b", timedelta(minutes=0))
     sched = Scheduler(sites, str(db), FakeRunner(db, {}))
     stop_later.append(sched)
+    before = threading.active_count()  # other tests' servers may still be winding down
     sched.start()
     runs = sched.next_runs()
     assert set(runs) == {"a", "b"}
     assert all(str(when.tzinfo) == "Asia/Shanghai" for when in runs.values())
     assert runs["a"] > datetime.now(TZ) + timedelta(minutes=28)
     assert runs["b"] <= datetime.now(TZ) + timedelta(minutes=15)
-    assert threading.active_count() < 20  # one dispatch thread, run threads only as crawls start
+    assert threading.active_count() - before <= 1  # one dispatch thread, run threads only as crawls start
 
 
 def test_many_sites_one_queue_bounded_threads_and_a_spread_start(
