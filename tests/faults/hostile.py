@@ -272,6 +272,17 @@ def page(body: str | bytes, ctype: str = "text/html; charset=utf-8", **headers: 
     return 200, {"Content-Type": ctype, **headers}, body.encode() if isinstance(body, str) else body
 
 
+def send(handler: Any, route: Route) -> None:
+    """Answer a request with a (status, headers, body) route, from a callable route that did its own work."""
+    status, headers, body = route
+    handler.send_response(status)
+    for k, v in headers.items():
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def moved(location: str, status: int = 302) -> Route:
     """A redirect route."""
     return status, {"Location": location}, b""

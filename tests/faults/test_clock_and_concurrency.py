@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEMO_SETTINGS, ROOT, crawl_sites, newsmon
-from tests.faults.hostile import RouteServer, article, page
+from tests.faults.hostile import RouteServer, article, page, send
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -28,13 +28,7 @@ def _site(gate: threading.Event | None = None) -> RouteServer:
     def listing(h: Any) -> None:
         if gate is not None:
             gate.wait(60)  # held open until the test lets it go: the first crawl is surely still running
-        status, headers, data = body
-        h.send_response(status)
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        send(h, body)
 
     routes = {f"/a/t20231128_{i}.html": page(article(f"时钟测试文章{i}")) for i in range(2)}
     return RouteServer(routes={**routes, "/list.html": listing})

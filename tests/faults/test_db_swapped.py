@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import crawl_sites
-from tests.faults.hostile import RouteServer, article, page
+from tests.faults.hostile import RouteServer, article, page, send
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -31,16 +31,11 @@ def _site(prefix: str, n: int, on_late: Any = None) -> RouteServer:
     for i in range(n):
         routes[f"/a/t20231128_{i}.html"] = page(article(f"{prefix}替换测试文章{i}"))
     if on_late is not None:
-        status, headers, body = routes.pop(f"/a/t20231128_{n - 1}.html")
+        answer = routes.pop(f"/a/t20231128_{n - 1}.html")
 
         def late(h: Any) -> None:
             on_late()  # done before the answer: the crawl is running and must write this article next
-            h.send_response(status)
-            for k, v in headers.items():
-                h.send_header(k, v)
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            h.wfile.write(body)
+            send(h, answer)
 
         routes[f"/a/t20231128_{n - 1}.html"] = late
     return RouteServer(routes=routes)

@@ -18,7 +18,7 @@ import pytest
 
 from crawler.runner import wait_for
 from tests.conftest import DEMO_SETTINGS, ROOT
-from tests.faults.hostile import RouteServer, article, page
+from tests.faults.hostile import RouteServer, article, page, send
 from tests.faults.test_notify_deadline import _trickle
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
@@ -46,13 +46,7 @@ def test_schedule_once_ends_after_a_killed_crawl(tmp_path: Path, runtime: str) -
     def held(h: Any) -> None:
         reached.set()
         gate.wait(90)  # the crawl waits here until the test has killed it
-        status, headers, body = held_page
-        h.send_response(status)
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+        send(h, held_page)
 
     links = "".join(f'<li><a href="/a/t20231128_{i}.html">振兴测试文章标题{i}</a></li>' for i in (1, 2))
     routes = {"/list.html": page(f"<ul>{links}</ul>"), "/a/t20231128_1.html": page(article("振兴测试文章一")),
