@@ -91,7 +91,9 @@ def test_demo_fails_and_says_why_when_crawls_die(tmp_path: Path) -> None:
     assert proc.returncode != 0
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["articles_stored"] == 0
-    assert len(summary["crawls_died"]) >= summary["sites"] >= 7  # every configured site, some without articles
+    assert (
+        len(summary["crawls_died"]) >= summary["sites"] >= 7
+    )  # every configured site, some without articles
     assert all("blocked by the test" in d["error"] for d in summary["crawls_died"]), summary["crawls_died"]
     assert "crawl of" in proc.stderr and "died (exit code 1)" in proc.stderr
     assert "No module named 'spiders.site' (blocked by the test)" in proc.stderr
