@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
@@ -22,38 +23,16 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
 
 
-def _register() -> None:
-    from crawler.commands import (
-        changes,
-        crawl,
-        demo,
-        export,
-        extract,
-        scaleout,
-        schedule,
-        search,
-        serve,
-        sites,
-        stats,
-        stories,
-        watch,
-    )
+# every sub-command module exposes COMMANDS; one list, imported by name, so a new module is added once
+COMMAND_MODULES = (
+    "changes", "crawl", "demo", "export", "extract", "scaleout", "schedule",
+    "search", "serve", "sites", "stats", "stories", "watch",
+)  # fmt: skip
 
-    for module in (
-        crawl,
-        changes,
-        demo,
-        export,
-        extract,
-        schedule,
-        search,
-        serve,
-        sites,
-        stats,
-        stories,
-        watch,
-        scaleout,
-    ):
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"crawler.commands.{name}")
         for cmd in module.COMMANDS:
             main.add_command(cmd)
 
