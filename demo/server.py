@@ -292,9 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slow-seconds", type=float, default=3.0)
     ap.add_argument("--write-config", metavar="PATH")
     args = ap.parse_args(argv)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # a flag, not a threading.Event: Event.set() from a handler can deadlock against the main
+    # thread's own Event.wait() (both take the same non-reentrant lock)
+    stopped: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _: stopped.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, _: stopped.append(signum))
     srv = DemoServer(build_world(args.seed, args.scale, args.slow_seconds), args.host, args.base_port).start()
     try:
         if args.write_config:
@@ -307,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'control':16} {srv.control_url}/truth", flush=True)
         if args.write_config:
             print(f"config written to {args.write_config}", flush=True)
-        while not stop.wait(0.5):
-            pass
+        while not stopped:
+            time.sleep(0.2)
     finally:
         srv.stop()
     return 0

@@ -21,12 +21,36 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from storage.store import Store  # noqa: E402
+
+
+class _Stop:
+    """SIGTERM sets a flag that `wait` polls.
+
+    Not a threading.Event: its set() takes the lock its wait() holds for a moment each round, so an
+    Event set from a signal handler deadlocks the main thread when the signal lands in that moment
+    (seen once in CI as a crawl that ignored SIGTERM)."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def on_signal(self, *_: object) -> None:
+        self.stopped = True
+
+    def is_set(self) -> bool:
+        return self.stopped
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, returning early (True) once stopped."""
+        deadline = time.monotonic() + seconds
+        while not self.stopped and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.01))
+        return self.stopped
 
 
 def main(argv: list[str]) -> int:
@@ -42,8 +66,8 @@ def main(argv: list[str]) -> int:
     if others:
         store.finish_run(run_id, "failed", reason="OVERLAP")
         return 1
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = _Stop()
+    signal.signal(signal.SIGTERM, stop.on_signal)
 
     if mode == "ok":
         if stop.wait(float(rest[0]) if rest else 0.0):
