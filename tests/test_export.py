@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.commands.export import FIELDS, build_query, escape_formula
+from crawler.commands.export import escape_formula
+from storage.export import FIELDS, build_query
 
 PARA = (
     "会议强调，要坚持以人民为中心的发展思想，聚焦群众急难愁盼，推动各项任务落细落实。"
@@ -230,7 +231,7 @@ def test_queries_bind_every_value() -> None:
 
 def test_export_streams_from_the_cursor(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows are fetched in chunks of FETCH, never all at once."""
-    from crawler.commands import export as mod
+    from storage import export as mod
 
     monkeypatch.setattr(mod, "FETCH", 2)
     seen: list[int] = []
