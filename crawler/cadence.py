@@ -61,3 +61,13 @@ def next_on_grid(site: Site, started: datetime, now: datetime) -> datetime | Non
     period = site.every_seconds or DEFAULT_EVERY
     steps = max(1, math.ceil((now - started).total_seconds() / period))
     return started + timedelta(seconds=steps * period)
+
+
+def local_time(ts: str | None) -> str:
+    """UTC ISO time → 'YYYY-MM-DD HH:MM:SS' in Asia/Shanghai ('' for none; an unparsable one as given)."""
+    if not ts:
+        return ""
+    try:
+        return datetime.fromisoformat(ts).astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return ts

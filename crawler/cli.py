@@ -25,8 +25,8 @@ def main(verbose: int) -> None:
 
 # every sub-command module exposes COMMANDS; one list, imported by name, so a new module is added once
 COMMAND_MODULES = (
-    "changes", "crawl", "demo", "export", "extract", "scaleout", "schedule",
-    "search", "serve", "sites", "stats", "stories", "watch",
+    "changes", "crawl", "demo", "export", "extract", "health", "runs", "scaleout",
+    "schedule", "search", "serve", "sites", "stats", "stories", "watch",
 )  # fmt: skip
 
 

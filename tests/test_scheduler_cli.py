@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.commands.schedule import assess_site
+from crawler.health import assess_site
 from storage.store import Store
 
 SITES = """
