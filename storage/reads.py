@@ -1,4 +1,5 @@
-"""Read-side queries the CLI prints (`newsmon stats`, `newsmon demo`): the SQL lives here, not in commands."""
+"""Read-side queries the CLI prints (`stats`, `demo`, `stories`, `dedup`, `sites check`, crawl progress):
+the SQL lives here, not in commands."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ import os
 import sqlite3
 from typing import Any
 
-from storage.db import connect
+import sqlite_utils
+
+from storage.db import connect, sqlite_uri
+from storage.runs import latest_run
+
+FILL_FIELDS = ("title", "published_at", "source", "author", "column_name", "body_text")
 
 
 def archive_stats(path: str | os.PathLike[str], days: int = 14, top: int = 10) -> dict[str, Any]:
@@ -102,3 +108,62 @@ def table_columns(path: str | os.PathLike[str]) -> dict[str, set[str]]:
         return {n: {c[1] for c in db.conn.execute(f"PRAGMA table_info([{n}])")} for n in names}
     finally:
         db.conn.close()
+
+
+def stored_articles(path: str | os.PathLike[str]) -> int:
+    """Articles stored so far, for a live progress line: 0 while the file is missing, busy or unreadable."""
+    try:
+        conn = sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True, timeout=1)
+        try:
+            return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def site_check(db: sqlite_utils.Database, site: str) -> dict[str, Any]:
+    """What `sites check` reports of one site: its latest run and how often each field was filled."""
+    run = latest_run(db.conn, site) or ("crashed", "no run recorded", 0, 0)
+    rows = list(db.query(f"SELECT {', '.join(FILL_FIELDS)} FROM articles WHERE site = ?", [site]))
+    fill = {k: (sum(1 for r in rows if r[k]) / len(rows) if rows else 0.0) for k in FILL_FIELDS}
+    return {
+        "site": site,
+        "status": run[0],
+        "reason": run[1],
+        "links_found": run[2] or 0,
+        "failures": run[3] or 0,
+        "articles": len(rows),
+        "fill_rates": fill,
+    }
+
+
+def list_stories(
+    conn: sqlite3.Connection, min_copies: int = 1, site: str | None = None, limit: int = 50
+) -> list[tuple]:
+    """(id, copies, first site, first published, claimed origin, title, first URL, first removed) per
+    story, largest and newest first; only stories with a copy on `site` when given; limit 0: all."""
+    where: list[str] = ["s.size >= ?"]
+    args: list[object] = [min_copies]
+    if site:
+        where.append("EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id AND a.site = ?)")
+        args.append(site)
+    sql = (
+        "SELECT s.id, s.size, s.first_site, s.first_published_at, s.claimed_origin, s.title, a.url, a.removed_at "
+        "FROM stories s LEFT JOIN articles a ON a.id = s.first_article_id "
+        f"WHERE {' AND '.join(where)} ORDER BY s.size DESC, s.first_published_at DESC, s.id"
+    )
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return conn.execute(sql, args).fetchall()
+
+
+def dedup_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Articles (with a signature, exact copies), stories (with more than one copy) and band keys."""
+    n_articles, n_sigs, n_copies = conn.execute(
+        "SELECT count(*), count(signature), count(duplicate_of) FROM articles"
+    ).fetchone()
+    n_stories, n_multi = conn.execute("SELECT count(*), coalesce(sum(size > 1), 0) FROM stories").fetchone()
+    n_bands = conn.execute("SELECT count(*) FROM dedup_bands").fetchone()[0]
+    return {"articles": n_articles, "signatures": n_sigs, "exact_copies": n_copies, "stories": n_stories,
+            "stories_with_copies": n_multi, "band_keys": n_bands}  # fmt: skip

@@ -5,6 +5,7 @@ inside a function, so a function-level import cannot hide a forbidden edge or a 
   connection → full-text → schema and views → stories/store/watches → datasette glue;
 - crawler/extract imports nothing of ours outside itself;
 - scheduler.py imports no scrapy (nor does anything it imports);
+- crawler/commands holds no SQL and opens no raw connection: commands call storage functions;
 - redis and scrapy-redis are imported only under crawler/distributed, and nothing Scrapy loads for a local
   crawl (spiders/, settings, pipelines, middlewares, extensions) imports crawler/distributed;
 """
@@ -12,6 +13,7 @@ inside a function, so a function-level import cannot hide a forbidden edge or a 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +40,8 @@ STORAGE_LAYERS: list[tuple[str, ...]] = [
         "storage.watch_notify",
         "storage.reads",
         "storage.runs",
+        "storage.story_rebuild",
+        "storage.watch_hits",
         "storage.export",
         "storage.lookup",
         "storage.versions",
@@ -251,6 +255,26 @@ def test_redis_is_imported_only_by_the_cluster_code() -> None:
         reached = reachable(EDGES, mod)
         assert not {"redis", "scrapy_redis"} & reached, mod
         assert not any(r.startswith("crawler.distributed") for r in reached), mod
+
+
+# SQL statements, and executing or opening a connection directly (sqlite3 and sqlite-utils spellings)
+SQL_IN_CODE = re.compile(
+    r"\b(SELECT|INSERT|UPDATE|DELETE)\b|\.(execute|executemany|executescript|query)\(|sqlite3\.connect\b"
+)
+
+
+def test_commands_hold_no_sql() -> None:
+    """The CLI parses options, calls storage and prints: the SQL of every command lives in storage/."""
+    assert SQL_IN_CODE.search((ROOT / "storage" / "export.py").read_text("utf-8"))  # the pattern sees SQL
+    commands = sorted((ROOT / "crawler" / "commands").glob("*.py"))
+    assert len(commands) > 10
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in commands
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if SQL_IN_CODE.search(line)
+    ]
+    assert not found, "move these into a storage function the command calls:\n" + "\n".join(found)
 
 
 def test_storage_has_no_function_level_import_of_storage() -> None:

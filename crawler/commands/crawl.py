@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 import time
 from typing import Any
@@ -15,8 +14,10 @@ from crawler.runner import CrawlJob, CrawlResult, CrawlsTerminated, reap_dead_ru
 from crawler.sites import NAME_RE, Site, adhoc_sites, parse_sites, read_toml, select_sites
 from crawler.watchconfig import parse_watches
 from storage.connection import DETACHED, detached_copy_path
-from storage.db import StorageError, open_db, sqlite_uri
-from storage.store import BAD_STATUSES, Store, run_of_process
+from storage.db import StorageError, open_db
+from storage.reads import stored_articles
+from storage.runs import runs_of_processes
+from storage.store import BAD_STATUSES, Store
 
 
 def resolve_targets(
@@ -74,30 +75,21 @@ def summarize_runs(db_path: str, results: list[CrawlResult]) -> list[dict]:
     keys = ("id", "site", "status", "reason", "pages", "new", "duplicate", "updated", "failures")
     rows = []
     # the file is gone when it was deleted under the crawls: then none of them finished its run here
-    conn = (
-        sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True, timeout=30)
-        if os.path.exists(db_path)
-        else None
-    )
-    try:
-        for r in results:
-            row = run_of_process(conn, r.site, r.pid, r.started_at, columns) if conn is not None else None
-            rec: dict[str, Any] = (
-                dict(zip(keys, row.values(), strict=True))
-                if row
-                else dict.fromkeys(keys, 0) | {"id": None, "site": r.site}
-            )
-            if row is None or rec["status"] == "running":
-                reason = f"crawl process ended (exit code {r.returncode}) without finishing its run"
-                kept = detached_copy_path(db_path, r.pid)
-                if os.path.exists(kept):  # it found the file replaced or deleted and stopped writing
-                    reason = f"{DETACHED} ({db_path}); what the crawl had committed is kept in {kept}"
-                rec.update(status="crashed", reason=reason)
-                _mark_crashed(db_path, rec["id"], reason)
-            rows.append(rec)
-    finally:
-        if conn is not None:
-            conn.close()
+    written = runs_of_processes(db_path, [(r.site, r.pid, r.started_at) for r in results], columns)
+    for r, row in zip(results, written, strict=True):
+        rec: dict[str, Any] = (
+            dict(zip(keys, row.values(), strict=True))
+            if row
+            else dict.fromkeys(keys, 0) | {"id": None, "site": r.site}
+        )
+        if row is None or rec["status"] == "running":
+            reason = f"crawl process ended (exit code {r.returncode}) without finishing its run"
+            kept = detached_copy_path(db_path, r.pid)
+            if os.path.exists(kept):  # it found the file replaced or deleted and stopped writing
+                reason = f"{DETACHED} ({db_path}); what the crawl had committed is kept in {kept}"
+            rec.update(status="crashed", reason=reason)
+            _mark_crashed(db_path, rec["id"], reason)
+        rows.append(rec)
     return rows
 
 
@@ -160,14 +152,7 @@ class CrawlProgress:
             self._progress.stop()
 
     def _stored(self) -> int:
-        try:
-            conn = sqlite3.connect(sqlite_uri(self.db_path, mode="ro"), uri=True, timeout=1)
-            try:
-                return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            return 0
+        return stored_articles(self.db_path)
 
     def tick(self) -> None:
         """Refresh the article count at most twice a second."""

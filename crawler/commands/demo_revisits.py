@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +10,8 @@ from crawler.canonical import canonicalize_url
 from crawler.runner import CrawlJob, run_crawls
 from crawler.sites import Site
 from storage import changes as change_log
+from storage.db import connect
+from storage.runs import run_stats_since
 from storage.store_time import iso_utc
 
 # Revisits are due an hour after an article is first seen: the second pass checks as if two hours had
@@ -27,15 +27,12 @@ def second_pass(srv: Any, sites: Sequence[Site], db_path: str, config: str, sett
     later = (datetime.now(UTC) + timedelta(hours=2)).isoformat(timespec="seconds")
     extra = {**settings, **REVISIT_SETTINGS, "NEWSMON_REVISIT_NOW": later}
     run_crawls([CrawlJob(s, db_path, config, extra) for s in sites], quiet=True, log_dir=log_dir)
-    conn = sqlite3.connect(db_path)
+    db = connect(db_path, readonly=True)
     try:
-        edited, removed = change_log.changed_urls(conn, started)
-        stats = [
-            json.loads(r[0] or "{}")
-            for r in conn.execute("SELECT stats FROM runs WHERE started_at >= ?", (started,))
-        ]
+        edited, removed = change_log.changed_urls(db.conn, started)
+        stats = run_stats_since(db.conn, started)
     finally:
-        conn.close()
+        db.conn.close()
     want_edit = {canonicalize_url(m["url"]) for m in made if m["kind"] == "edit"}
     want_gone = {canonicalize_url(m["url"]) for m in made if m["kind"] == "removal"}
     return {

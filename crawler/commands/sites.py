@@ -13,8 +13,7 @@ from crawler.runner import CrawlJob, run_crawls
 from crawler.sites import Site, load_sites, select_sites
 from crawler.watchconfig import load_config
 from storage.db import open_db
-
-FILL_FIELDS = ("title", "published_at", "source", "author", "column_name", "body_text")
+from storage.reads import site_check
 
 
 @click.group(invoke_without_command=True)
@@ -102,7 +101,7 @@ def check(
         run_crawls(jobs, quiet=True)
         db = open_db(db_path)
         for s in chosen:
-            report.append(_check_report(db, s))
+            report.append(site_check(db, s.name))
         db.conn.close()
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -117,24 +116,6 @@ def check(
                 click.echo(f"    reason: {r['reason']}")
     if any(r["status"] != "ok" or r["articles"] == 0 for r in report):
         raise SystemExit(1)
-
-
-def _check_report(db, site: Site) -> dict:
-    run = db.conn.execute(
-        "SELECT status, reason, links_found, failures FROM runs WHERE site = ? ORDER BY id DESC LIMIT 1",
-        (site.name,),
-    ).fetchone() or ("crashed", "no run recorded", 0, 0)
-    rows = list(db.query(f"SELECT {', '.join(FILL_FIELDS)} FROM articles WHERE site = ?", [site.name]))
-    fill = {k: (sum(1 for r in rows if r[k]) / len(rows) if rows else 0.0) for k in FILL_FIELDS}
-    return {
-        "site": site.name,
-        "status": run[0],
-        "reason": run[1],
-        "links_found": run[2] or 0,
-        "failures": run[3] or 0,
-        "articles": len(rows),
-        "fill_rates": fill,
-    }
 
 
 COMMANDS = [sites]

@@ -9,8 +9,10 @@ import click
 
 from crawler import signatures
 from crawler.commands.common import check_sites, db_option, friendly_errors, pad, require_db
+from storage import reads
 from storage import stories as story_index
-from storage.db import open_db, write_transaction
+from storage.db import open_db
+from storage.story_rebuild import rebuild_stories
 
 logger = logging.getLogger(__name__)
 
@@ -34,22 +36,12 @@ def stories_cmd(site: str | None, min_copies: int, limit: int, as_json: bool, db
     """
     require_db(db_path)
     db = open_db(db_path)
-    if site:
-        check_sites(db.conn, [site])
-    where: list[str] = ["s.size >= ?"]
-    args: list[object] = [min_copies]
-    if site:
-        where.append("EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id AND a.site = ?)")
-        args.append(site)
-    sql = (
-        "SELECT s.id, s.size, s.first_site, s.first_published_at, s.claimed_origin, s.title, a.url, a.removed_at "
-        "FROM stories s LEFT JOIN articles a ON a.id = s.first_article_id "
-        f"WHERE {' AND '.join(where)} ORDER BY s.size DESC, s.first_published_at DESC, s.id"
-    )
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    rows = db.conn.execute(sql, args).fetchall()
-    db.conn.close()
+    try:
+        if site:
+            check_sites(db.conn, [site])
+        rows = reads.list_stories(db.conn, min_copies, site, limit)
+    finally:
+        db.conn.close()
     if as_json:
         keys = ("story", "copies", "first_site", "first_published_at", "claimed_origin", "title", "first_url",
                 "first_removed_at")  # fmt: skip
@@ -73,14 +65,12 @@ def _status(db_path: str) -> None:
     require_db(db_path)
     db = open_db(db_path)
     conn = db.conn
-    n_articles, n_sigs, n_copies = conn.execute(
-        "SELECT count(*), count(signature), count(duplicate_of) FROM articles"
-    ).fetchone()
-    n_stories, n_multi = conn.execute("SELECT count(*), coalesce(sum(size > 1), 0) FROM stories").fetchone()
-    n_bands = conn.execute("SELECT count(*) FROM dedup_bands").fetchone()[0]
-    click.echo(f"articles: {n_articles} ({n_sigs} with a signature, {n_copies} exact copies)")
-    click.echo(f"stories: {n_stories} ({n_multi} with more than one copy)")
-    click.echo(f"candidate index: {n_bands} band keys")
+    n = reads.dedup_counts(conn)
+    click.echo(
+        f"articles: {n['articles']} ({n['signatures']} with a signature, {n['exact_copies']} exact copies)"
+    )
+    click.echo(f"stories: {n['stories']} ({n['stories_with_copies']} with more than one copy)")
+    click.echo(f"candidate index: {n['band_keys']} band keys")
     state = story_index.rebuild_state(conn)
     if state:
         click.echo(f"rebuild unfinished: {state['done']} articles done (up to id {state['last_id']}); "
@@ -91,38 +81,23 @@ def _status(db_path: str) -> None:
     db.conn.close()
 
 
+def _echo_progress(event: str, state: dict) -> None:
+    if event == "resume":
+        click.echo(f"resuming after article {state['last_id']} ({state['done']} done)", err=True)
+    else:
+        click.echo(f"reclustered {state['done']} articles (up to id {state['last_id']})", err=True)
+
+
 def rebuild(db_path: str, chunk: int = 2000, restart: bool = False, echo: bool = True) -> int:
     """Recluster the whole archive in id order, a chunk per transaction; resumes an unfinished rebuild."""
     require_db(db_path)
     db = open_db(db_path)
-    conn = db.conn
-    with write_transaction(db):
-        state = story_index.rebuild_state(conn)
-        if state is None or restart:
-            state = story_index.start_rebuild(conn)
-        elif echo:
-            click.echo(f"resuming after article {state['last_id']} ({state['done']} done)", err=True)
-    while True:
-        with write_transaction(db):
-            rows = conn.execute(
-                "SELECT id, body_text, signature FROM articles WHERE id > ? ORDER BY id LIMIT ?",
-                (state["last_id"], chunk),
-            ).fetchall()
-            if not rows:
-                story_index.finish_rebuild(conn)
-                break
-            # Signatures follow the current shingling; recompute them from the stored body, a chunk at a time.
-            bodies = [(art_id, body, old) for art_id, body, old in rows if body is not None]
-            fresh = signatures.signature_batch(body for _, body, _ in bodies)
-            for (art_id, _, old), new in zip(bodies, fresh, strict=True):
-                if new != old:
-                    conn.execute("UPDATE articles SET signature = ? WHERE id = ?", (new, art_id))
-            state = story_index.rebuild_chunk(conn, state, [r[0] for r in rows])
-        if echo:
-            click.echo(f"reclustered {state['done']} articles (up to id {state['last_id']})", err=True)
-    n = conn.execute("SELECT count(*) FROM stories").fetchone()[0]
-    db.conn.close()
-    return int(n)
+    try:
+        return rebuild_stories(
+            db, signatures.signature_batch, chunk, restart, _echo_progress if echo else None
+        )
+    finally:
+        db.conn.close()
 
 
 @click.command(name="dedup")

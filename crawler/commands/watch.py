@@ -11,6 +11,7 @@ import click
 from crawler.commands.common import db_option, friendly_errors, sites_option
 from crawler.sites import ConfigError
 from crawler.watchconfig import describe, run_watches, sync_watches, watch_from_options
+from storage import watch_hits
 from storage import watches as store_watches
 from storage.db import open_db
 from storage.watch_targets import target_label
@@ -100,7 +101,7 @@ def list_cmd(ctx: click.Context, as_json: bool, db_path: str, sites_path: str) -
     """
     db = open_db(db_path)
     sync_watches(db, _config_path(ctx, sites_path))
-    counts = dict(db.conn.execute("SELECT watch, count(*) FROM watch_hits GROUP BY watch").fetchall())
+    counts = watch_hits.hit_counts(db)
     rows = store_watches.list_watches(db)
     for w in rows:
         hits = counts.get(w["name"], 0)
@@ -233,10 +234,7 @@ def hits_cmd(watch_name: str | None, limit: int, db_path: str) -> None:
     Example: newsmon watch hits --watch 东北振兴 --db news.db
     """
     db = open_db(db_path)
-    sql = ("SELECT h.id, h.created_at, h.watch, h.site, h.title, (SELECT group_concat(d.status || "
-           "coalesce(' (' || d.last_error || ')', ''), '; ') FROM watch_deliveries d WHERE d.hit_id = h.id) "
-           "FROM watch_hits h WHERE (? IS NULL OR h.watch = ?) ORDER BY h.id DESC LIMIT ?")  # fmt: skip
-    rows = db.conn.execute(sql, (watch_name, watch_name, limit)).fetchall()
+    rows = watch_hits.recent_hits(db, watch_name, limit)
     for hit_id, created, watch, site, title, status in rows:
         click.echo(f"{hit_id:>5}  {created}  {watch}  {site}  {status or 'no notify'}  {title or ''}")
     if not rows:
