@@ -23,7 +23,9 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler.sites import ConfigChecker, ConfigError, Site, parse_duration, parse_sites, read_toml
+from crawler.config_checks import ConfigChecker, ConfigError, parse_duration
+from crawler.site_schema import Site, parse_sites
+from crawler.sites import read_toml
 from storage.watch_targets import redact_in_logs
 from storage.watches import Watch, compile_term
 
