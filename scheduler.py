@@ -31,7 +31,8 @@ from typing import Any
 from crawler.cadence import TZ, due_after, first_run_time, next_on_grid, period_seconds
 from crawler.dispatch import Dispatcher
 from crawler.duequeue import DueQueue, steady_rate
-from crawler.runner import Runner, describe_exit, process_alive, reap_dead_runs, signal_group
+from crawler.run_verdict import RunOutcome, settle_run, wait_within
+from crawler.runner import Runner, process_alive, reap_dead_runs, signal_group
 from crawler.sites import Site
 from storage.db import LockHeld, StorageError, open_db, sidecar_lock
 from storage.store import Store
@@ -42,18 +43,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 3600.0  # per run, unless the site sets `timeout`
 DEFAULT_KILL_GRACE = 10.0  # SIGTERM → SIGKILL when a run exceeds its time limit
 DEFAULT_SHUTDOWN_GRACE = 45.0  # SIGTERM to the scheduler: how long running crawls get to finish
-
-
-@dataclass
-class RunOutcome:
-    """How one scheduled run ended, as recorded in the database."""
-
-    site: str
-    status: str
-    reason: str
-    run_id: int | None = None
-    pid: int | None = None
-    seconds: float = 0.0
 
 
 @dataclass
@@ -196,26 +185,20 @@ class Scheduler:
     def _watch(self, name: str, site: Site, proc: subprocess.Popen[bytes], started: datetime) -> RunOutcome:
         limit = float(site.timeout or self.default_timeout)
         t0 = time.monotonic()
-        timed_out = False
-        try:
-            returncode = proc.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            logger.warning("%s: run exceeded its %.0fs limit; sending SIGTERM", name, limit)
-            signal_group(proc.pid, signal.SIGTERM)
-            try:
-                returncode = proc.wait(timeout=self.kill_grace)
-            except subprocess.TimeoutExpired:
-                logger.warning(
-                    "%s: still running %.0fs after SIGTERM; sending SIGKILL", name, self.kill_grace
-                )
-                signal_group(proc.pid, signal.SIGKILL)
-                returncode = proc.wait()
-        # whatever the crawl left in its group (helpers, hung children) goes with it
-        signal_group(proc.pid, signal.SIGKILL)
+        returncode, timed_out = wait_within(name, proc, limit, self.kill_grace)
         seconds = time.monotonic() - t0
         try:
-            outcome = self._settle(name, proc.pid, started, returncode, timed_out, limit)
+            with self._store() as store:
+                outcome = settle_run(
+                    store,
+                    name,
+                    proc.pid,
+                    started,
+                    returncode,
+                    timed_out=timed_out,
+                    limit=limit,
+                    stopping=self._stopping.is_set(),
+                )
         except StorageError as exc:
             logger.error("%s: could not record how run of pid %s ended: %s", name, proc.pid, exc)
             outcome = RunOutcome(name, "unknown", str(exc), None, proc.pid)
@@ -240,32 +223,6 @@ class Scheduler:
                 )
         except Exception:  # alerts must never stop the scheduling of crawls
             logger.exception("%s: keyword watches after the run failed", name)
-
-    def _settle(
-        self, name: str, pid: int, started: datetime, returncode: int, timed_out: bool, limit: float
-    ) -> RunOutcome:
-        """Make the run row tell the truth once the process is gone."""
-        how = describe_exit(returncode)
-        with self._store() as store:
-            row = store.run_of_process(name, pid, iso_utc(started))
-            if timed_out:
-                status = "timeout"
-                reason = f"timeout: still running after {limit:.0f}s; stopped ({how})"
-                if row is not None and row["status"] != "running" and row["reason"]:
-                    reason += f"; crawl said: {row['reason']}"
-            elif row is not None and row["status"] != "running":
-                return RunOutcome(name, row["status"], row["reason"] or "", row["id"], pid)
-            elif self._stopping.is_set():
-                status, reason = "failed", f"shutdown: {how} before finishing its run"
-            else:
-                status = "crashed"
-                reason = f"process {how} " + ("before writing its run row" if row is None else "mid-run")
-            if row is None:
-                run_id = store.record_ended_run(name, pid, iso_utc(started), status, reason)
-            else:
-                run_id = row["id"]
-                store.mark_run(run_id, status, reason)
-        return RunOutcome(name, status, reason, run_id, pid)
 
     def _skip(self, name: str, reason: str) -> RunOutcome:
         logger.warning("%s: run skipped: %s", name, reason)
