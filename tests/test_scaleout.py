@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import time
 from collections import Counter
@@ -171,8 +172,11 @@ def test_politeness_holds_for_the_whole_cluster(
     times = sorted(e["time"] for e in demo.request_log("cc-edu", detail=True))
     assert len(times) >= 10
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    # lease times come from Redis, arrival times from the server: allow a few ms of transit
-    assert min(gaps) >= delay - 0.03, [round(g, 3) for g in gaps]
+    # lease times come from Redis, arrival times from the server: a request that reaches the server
+    # late (a loaded machine once delayed one by 30 ms) shortens the gap after it, so single gaps get
+    # a third of the delay of slack; without the lease they would be a few ms, and the median holds
+    assert min(gaps) >= delay * 2 / 3, [round(g, 3) for g in gaps]
+    assert statistics.median(gaps) >= delay, [round(g, 3) for g in gaps]
     assert sum(1 for n in pages_by_worker(redis_server.url).values() if n) >= 2  # really several workers
 
 
