@@ -218,9 +218,7 @@ class Scheduler:
             from crawler.watchconfig import run_watches
 
             with self._store() as store:
-                run_watches(
-                    store.db, getattr(self.runner, "sites_path", None), notify=True, budget_seconds=20.0
-                )
+                run_watches(store.db, self.runner.sites_path, notify=True, budget_seconds=20.0)
         except Exception:  # alerts must never stop the scheduling of crawls
             logger.exception("%s: keyword watches after the run failed", name)
 

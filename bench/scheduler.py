@@ -118,6 +118,8 @@ def run_overhead(tmp: Path, runs: int) -> dict[str, Any]:
         db = tmp / "dispatch.db"
 
         class Instant:
+            sites_path = None
+
             def start(self, s: Any) -> subprocess.Popen[bytes]:
                 dispatch.append(time.perf_counter())
                 return subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)

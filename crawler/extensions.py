@@ -88,8 +88,8 @@ class RunRecorder:
         return ext
 
     def spider_opened(self, spider: Any) -> None:
-        """Start the run row."""
-        self.state.open(getattr(spider, "site_name", spider.name))
+        """Start the run row (a site spider started it under its site's name in from_crawler already)."""
+        self.state.open(self.state.site_name or spider.name)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Finish the run row with a status derived from the stats."""
@@ -103,18 +103,19 @@ class RunRecorder:
             # the run row first: whatever follows (validators, alerts) must not leave it `running`
             store.finish_run(self.state.run_id or 0, status, reason=why, counts=counts, stats=stats)
             logger.info("run %s finished: %s (%s) %s", self.state.run_id, status, why, counts)
-            save = getattr(spider, "save_validators", None)
-            if save is not None and status == "ok":
-                save(reason)
-            self._run_watches(spider, store)
+            if status == "ok":
+                for hook in self.state.on_ok:  # the spider's (SiteSpider: keep the list-page validators)
+                    hook(reason)
+            self._run_watches(store, self.state.sites_path)
         except StorageError as exc:
             logger.error("could not record the end of run %s: %s", self.state.run_id, exc)
         finally:
             self.state.close()
 
     # -- keyword watches (issue #10) --------------------------------------------------------------
-    def _run_watches(self, spider: Any, store: Any) -> None:
-        """Match this run's new articles against the watches and send due alerts; never fails the run."""
+    def _run_watches(self, store: Any, sites_path: str | None) -> None:
+        """Match this run's new articles against the watches (those of the config file sites_path, when
+        there is one) and send due alerts; never fails the run."""
         if not self.crawler.settings.getbool("NEWSMON_WATCHES", True):
             return
         try:
@@ -122,7 +123,7 @@ class RunRecorder:
 
             out = run_watches(
                 store.db,
-                getattr(spider, "_sites_path", None),
+                sites_path,
                 notify=self.crawler.settings.getbool("NEWSMON_WATCH_NOTIFY", True),
                 budget_seconds=self.crawler.settings.getfloat("NEWSMON_WATCH_NOTIFY_SECONDS", 20.0),
             )

@@ -262,6 +262,12 @@ def stop_all(procs: Sequence[subprocess.Popen[bytes]], grace: float = 30.0) -> N
 class Runner(Protocol):
     """Starts one crawl of a site as a subprocess in its own process group (the group id is its pid)."""
 
+    @property
+    def sites_path(self) -> str | None:
+        """The site config file the crawls read (the scheduler evaluates its watches after a crawl that
+        died); None when each site travels as JSON."""
+        ...
+
     def start(self, site: Site) -> subprocess.Popen[bytes]:
         """Start the crawl; the child writes its own run row with its own pid."""
         ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from storage.connection import LockHeld, hold_key_lock
@@ -28,6 +29,11 @@ class RunState:
         self.store: Store | None = None
         self.run_id: int | None = None
         self.site_name: str | None = None
+        # set by the spider: the site config file its site came from (the RunRecorder evaluates its
+        # watches after the crawl; None: no file) and what to do when the run ends `ok` (called with
+        # Scrapy's finish reason, after the run row is written)
+        self.sites_path: str | None = None
+        self.on_ok: list[Callable[[str], None]] = []
         self._site_lock: int | None = None
 
     def open(self, site_name: str) -> Store:

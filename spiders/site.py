@@ -88,6 +88,9 @@ class SiteSpider(
             "yes",
         )
         spider.state = get_run_state(crawler)
+        # what the RunRecorder does for this spider at the end of the run (crawler/extensions.py)
+        spider.state.sites_path = spider._sites_path
+        spider.state.on_ok.append(spider.save_validators)
         # open the database and the run row now: a database that cannot be written (read-only, full,
         # corrupt) stops the crawl before any request, and `scrapy crawl` exits non-zero
         spider.state.open(spider.site.name)

@@ -35,6 +35,8 @@ def make_site(name: str, **kw: Any) -> Site:
 class FakeRunner:
     """Starts tests/fakecrawl.py; each site has a list of behaviours, the last one repeats."""
 
+    sites_path: str | None = None  # sites travel as Site objects: no config file, no watches
+
     def __init__(self, db: Path, plan: dict[str, list[list[str]]]) -> None:
         self.db = str(db)
         self.plan = plan

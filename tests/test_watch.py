@@ -478,8 +478,7 @@ def test_crawl_hook_syncs_config_records_hits_and_sets_stats(store: Store, tmp_p
     store.save_articles([item("http://s1/1", long_body("东北振兴"))])
     crawler = get_crawler(settings_dict={"NEWSMON_DB": store.path})
     crawler.stats.open_spider(None)
-    spider = type("Spider", (), {"_sites_path": str(config)})()
-    RunRecorder(crawler)._run_watches(spider, store)
+    RunRecorder(crawler)._run_watches(store, str(config))
     assert crawler.stats.get_value("newsmon/watch/hits") == 1
     assert crawler.stats.get_value("newsmon/watch/added") == 1
 
@@ -491,6 +490,5 @@ def test_crawl_hook_failure_is_logged_and_never_raised(store: Store, tmp_path: P
 
     bad = write(tmp_path, '\n[[watch]]\nname = "cfg"\nregex = "(?=a)b"\n')
     crawler = get_crawler(settings_dict={"NEWSMON_DB": store.path})
-    spider = type("Spider", (), {"_sites_path": str(bad)})()
-    RunRecorder(crawler)._run_watches(spider, store)  # does not raise
+    RunRecorder(crawler)._run_watches(store, str(bad))  # does not raise
     assert "keyword watches failed" in caplog.text and "RE2" in caplog.text
