@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from scrapy.exceptions import DropItem, IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError, TimeoutError
@@ -17,6 +18,7 @@ from crawler.challenge import detect_challenge
 from crawler.extensions import run_status
 from crawler.middlewares import ChallengeBlocked, ChallengeDetector
 from crawler.pipelines import FingerprintPipeline, StorePipeline, ValidatePipeline
+from crawler.robots import robots_fetch_netloc
 from crawler.runstate import get_run_state
 from spiders.site import SiteSpider, classify_failure
 
@@ -48,6 +50,18 @@ def test_challenge_middleware_raises() -> None:
         mw.process_response(req, Response(req.url, status=412, body=RUISHU, request=req))
     ok = HtmlResponse(req.url, body=ARTICLE, request=req)
     assert mw.process_response(req, ok) is ok
+
+
+def test_robots_fetches_are_told_from_page_requests() -> None:
+    """The robots.txt answers the cache keeps are Scrapy's own fetches, keyed by the host first asked."""
+    meta = {"dont_obey_robotstxt": True}
+    fetch = Request("http://a.gov.cn:8080/robots.txt", callback=NO_CALLBACK, meta=meta)
+    assert robots_fetch_netloc(fetch) == "a.gov.cn:8080"
+    moved = fetch.replace(url="https://b.gov.cn/robots.txt")
+    moved.meta["redirect_urls"] = [fetch.url]
+    assert robots_fetch_netloc(moved) == "a.gov.cn:8080"
+    assert robots_fetch_netloc(Request("http://a.gov.cn/robots.txt")) is None  # a page request
+    assert robots_fetch_netloc(Request("http://a.gov.cn/a.html", callback=NO_CALLBACK, meta=meta)) is None
 
 
 def _failure(exc: Exception, status: int | None = None) -> Failure:
