@@ -228,7 +228,9 @@ def test_killed_and_exited_crawls_are_crashed_others_continue(db: Path, stop_lat
 
 def test_hanging_crawl_times_out_and_its_group_is_gone(db: Path) -> None:
     runner = FakeRunner(db, {"hangs": [["hang"]]})
-    sched = Scheduler([make_site("hangs", timeout="1s")], str(db), runner, kill_grace=0.5)
+    # the limit must outlast the fake's start (Python and storage imports: over 1 s on a loaded
+    # machine), or it is stopped before it ignores SIGTERM and forks, and nothing hangs
+    sched = Scheduler([make_site("hangs", timeout="4s")], str(db), runner, kill_grace=0.5)
     sched.prepare()
     outcome = sched.run_site("hangs")
     assert outcome.status == "timeout"
