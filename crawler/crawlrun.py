@@ -25,11 +25,11 @@ Validators = tuple[str, str | None, str | None, int]  # (site, ETag, Last-Modifi
 class Lookups(Protocol):
     """What a run asks the archive: canonical URLs already stored, and earlier failures of URLs."""
 
-    def known_urls(self, urls: list[str]) -> set[str]:
+    def known_urls(self, urls: Sequence[str]) -> set[str]:
         """The subset of canonical urls already stored (or known redirects)."""
         ...
 
-    def failed_attempts(self, urls: list[str]) -> dict[str, tuple[int, str, int | None]]:
+    def failed_attempts(self, urls: Sequence[str]) -> dict[str, tuple[int, str, int | None]]:
         """(failures, last kind, last HTTP status) of urls that failed before."""
         ...
 

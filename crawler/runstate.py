@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from crawler.ledger import record_fail
 from storage.connection import LockHeld, hold_key_lock
 from storage.db import StorageError
 from storage.store import Store
@@ -21,7 +22,8 @@ class SiteBusy(StorageError):
 
 
 class RunState:
-    """One crawl's database handle and run row; opened on first use, closed by the RunRecorder."""
+    """One crawl's database handle and run row; opened on first use, closed by the RunRecorder (a RunLedger:
+    crawler/ledger.py)."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -58,19 +60,9 @@ class RunState:
 
     def fail(self, url: str, kind: str, detail: str = "", http_status: int | None = None) -> None:
         """Record a failure and count it in the stats under newsmon/failures/<kind>."""
-        stats = self.crawler.stats
-        stats.inc_value("newsmon/failures")
-        stats.inc_value(f"newsmon/failures/{kind}")
-        logger.warning("failure %s %s: %s", kind, url, detail)
-        if self.store is None:
-            return
-        try:
-            self.store.record_failure(self.run_id, self.site_name, url, kind, detail, http_status)
-        except StorageError as exc:
-            # the database itself is failing (disk full, read-only): say so once, keep the crawl's state
-            if not stats.get_value("newsmon/storage_error"):
-                logger.error("%s", exc)
-                stats.set_value("newsmon/storage_error", str(exc))
+        record_fail(
+            self.store, self.crawler.stats, self.run_id, self.site_name, (url, kind, detail, http_status)
+        )
 
     def close(self) -> None:
         """Close the database connection."""

@@ -9,6 +9,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler import api_lists, discovery
+from crawler.ledger import RunLedger
 from crawler.sites import Source
 
 
@@ -23,7 +24,7 @@ class ApiListMixin:
     """Reads list-interface answers into article requests seeded with the items' fields, and pages on."""
 
     crawler: Any
-    state: Any
+    state: RunLedger  # crawler/ledger.py: RunState locally, RunView in a cluster worker
     hosts: frozenset[str]
 
     def _api(self, response: Response, source: Source, page: int) -> Iterable[Any]:

@@ -17,6 +17,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.attachment_text import TYPES, extract_text
+from crawler.ledger import RunLedger
 from storage.store_time import iso_utc
 
 ONLY_SEE_ATTACHMENT = re.compile(
@@ -45,7 +46,7 @@ class AttachmentMixin:
     """Adds `attachment_files` to article items before they are yielded."""
 
     crawler: Any
-    state: Any
+    state: RunLedger  # crawler/ledger.py: RunState locally, RunView in a cluster worker
     classify: Any  # provided by the spider: (kind, status, detail) of a failed request
 
     def _attachment_limits(self) -> dict[str, float]:

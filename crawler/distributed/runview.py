@@ -1,15 +1,14 @@
 """What a cluster callback runs in: the run it belongs to, its per-callback stats, and RunView, the worker's
-stand-in for RunState and the Store (lookups in Redis, writes as messages for the ingest writer)."""
+RunLedger and Ledger (crawler/ledger.py: lookups in Redis, writes as messages for the ingest writer)."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.ledger import record_fail
 from crawler.sites import Site
-
-logger = logging.getLogger(__name__)
 
 
 def drain(agen: Any) -> list[Any]:
@@ -71,32 +70,45 @@ class Run:
 
 
 class RunView:
-    """SiteSpider's `state` and `state.store` during a callback: lookups in Redis, writes as messages."""
+    """The worker's RunLedger and Ledger (crawler/ledger.py) for one callback: SiteSpider's `state` and
+    `state.store`. Lookups read Redis; writes become messages for the ingest writer, which applies them with
+    the Store's methods of the same names."""
 
     def __init__(self, spider: Any, run: Run, stats: RunStats) -> None:
         self.cluster = spider.cluster
         self.run = run
         self.stats = stats
-        self.store = self
-        self.run_id = None
+        self.store: RunView = self
+        self.run_id: int | None = None  # the run row is the ingest writer's
         self.site_name = run.site.name
         self.messages: list[dict[str, Any]] = []
         self.local_failures: dict[str, tuple[int, str, int | None]] = {}
 
+    # -- RunLedger ---------------------------------------------------------------------------------
     def open(self, site_name: str) -> RunView:
-        """The store (this view)."""
+        """The Ledger (this view)."""
         return self
 
     def fail(self, url: str, kind: str, detail: str = "", http_status: int | None = None) -> None:
         """Record a failure: counted in the run's stats, written by the ingest writer."""
-        self.stats.inc_value("newsmon/failures")
-        self.stats.inc_value(f"newsmon/failures/{kind}")
-        logger.warning("failure %s %s: %s", kind, url, detail)
+        record_fail(self, self.stats, self.run_id, self.site_name, (url, kind, detail, http_status))
+
+    # -- Ledger: writes, as messages -----------------------------------------------------------------
+    def record_failure(
+        self,
+        run_id: int | None,
+        site: str | None,
+        url: str,
+        kind: str,
+        detail: str = "",
+        http_status: int | None = None,
+    ) -> None:
+        """A failure message (the writer records it under the run's row), and known to this callback."""
         self.messages.append(
             {
                 "type": "failure",
                 "run": self.run.token,
-                "site": self.site_name,
+                "site": site,
                 "url": url,
                 "kind": kind,
                 "detail": detail[:2000],
@@ -106,19 +118,24 @@ class RunView:
         n = self.local_failures.get(url, (0, kind, http_status))[0]
         self.local_failures[url] = (n + 1, kind, http_status)
 
-    def upsert_sites(self, sites: Any) -> None:
+    def upsert_sites(self, sites: Iterable[Mapping[str, Any]]) -> None:
         """Site rows, for the ingest writer."""
         self.messages.append({"type": "sites", "rows": list(sites)})
 
+    def save_redirect(self, url: str, target: str) -> None:
+        """A redirecting URL, known from now on."""
+        self.messages.append({"type": "redirect", "url": url, "target": target})
+
+    # -- Ledger: lookups, in Redis ---------------------------------------------------------------------
     def source_state(self, url: str) -> dict[str, Any] | None:
         """Validators of a source saved by an earlier run."""
         return self.cluster.source_state(url)
 
-    def known_urls(self, urls: list[str]) -> set[str]:
+    def known_urls(self, urls: Sequence[str]) -> set[str]:
         """Canonical URLs already stored."""
         return self.cluster.known_urls(urls)
 
-    def failed_attempts(self, urls: list[str]) -> dict[str, tuple[int, str, int | None]]:
+    def failed_attempts(self, urls: Sequence[str]) -> dict[str, tuple[int, str, int | None]]:
         """Earlier failures, plus those recorded in this callback (not yet written by the ingest writer)."""
         out = self.cluster.failed_attempts(urls)
         for url in urls:
@@ -127,13 +144,9 @@ class RunView:
                 out[url] = (out.get(url, (0, kind, status))[0] + n, kind, status)
         return out
 
-    def known_attachments(self, urls: list[str]) -> dict[str, int]:
+    def known_attachments(self, urls: Sequence[str]) -> dict[str, int]:
         """None known to a worker: files are fetched, and the ingest writer stores each content once."""
         return {}
-
-    def save_redirect(self, url: str, target: str) -> None:
-        """A redirecting URL, known from now on."""
-        self.messages.append({"type": "redirect", "url": url, "target": target})
 
 
 @dataclass
