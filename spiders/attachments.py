@@ -49,7 +49,9 @@ class AttachmentMixin:
     state: RunLedger  # crawler/ledger.py: RunState locally, RunView in a cluster worker
     classify: Any  # provided by the spider: (kind, status, detail) of a failed request
 
-    def _attachment_limits(self) -> dict[str, float]:
+    def _attachment_budget(self) -> tuple[dict[str, float], dict[str, int]]:
+        """(limits, files and bytes used so far): made together on first use, for the spider's run (a
+        cluster worker drops both between callbacks, so its budget is per callback)."""
         if not hasattr(self, "_att_limits"):
             s = self.crawler.settings
             self._att_limits = {
@@ -62,11 +64,11 @@ class AttachmentMixin:
                 "per_article": s.getint("NEWSMON_ATTACHMENTS_PER_ARTICLE", DEFAULTS["per_article"]),
             }
             self._att_used = {"files": 0, "bytes": 0}
-        return self._att_limits
+        return self._att_limits, self._att_used
 
     def with_attachments(self, item: dict[str, Any]) -> Iterable[Any]:
         """The item itself, or the first request of the chain that fetches its files and then yields it."""
-        limits = self._attachment_limits()
+        limits, _ = self._attachment_budget()
         links = [a for a in item.get("attachments") or [] if (a.get("ext") or "").lower() in TYPES]
         if not limits["enabled"] or not links:
             yield self._finish(item, [])
@@ -88,7 +90,7 @@ class AttachmentMixin:
     def _next_file(
         self, item: dict[str, Any], files: list[dict[str, Any]], pending: list[dict[str, Any]]
     ) -> Iterable[Any]:
-        limits, used = self._attachment_limits(), self._att_used
+        limits, used = self._attachment_budget()
         while pending:
             f = pending.pop(0)
             if used["files"] >= limits["budget_files"] or used["bytes"] >= limits["budget_bytes"]:
@@ -118,7 +120,9 @@ class AttachmentMixin:
         """One downloaded file: read its text, then fetch the next or yield the article."""
         item, files, pending, f = response.meta["att"]
         data = response.body
-        self._att_used["bytes"] += len(data)
+        # the budget, not self._att_used: the process handling a file need not be the one that asked for
+        # it (any cluster worker may pop it), so the budget may not exist yet here
+        self._attachment_budget()[1]["bytes"] += len(data)
         stats = self.crawler.stats
         stats.inc_value("newsmon/attachments_fetched")
         stats.inc_value("newsmon/attachment_bytes", len(data))

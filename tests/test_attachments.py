@@ -7,15 +7,21 @@ import json
 import shutil
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import scrapy
+from scrapy.http import Response
+from scrapy.settings import Settings
 
 from crawler.attachment_text import extract_text
 from demo import docgen
+from spiders.attachments import AttachmentMixin
 from tests.conftest import crawl_sites, newsmon
 from tests.test_api_lists import reply
 
@@ -156,6 +162,28 @@ def test_doc_reader_reports_a_broken_doc() -> None:
     assert (
         got.type == "wps" and got.error and got.error.startswith("unreadable wps") and "/tmp" not in got.error
     )
+
+
+def test_a_file_is_handled_by_a_spider_that_did_not_ask_for_it() -> None:
+    """Any cluster worker may pop an article's file request, also one that never parsed an article: its
+    callback must still find the attachment budget (it once raised AttributeError there, and the article
+    was lost: the cluster stored one or two demo articles fewer than a local crawl)."""
+
+    class Stats(Counter):
+        def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+            self[key] += count
+
+    class FreshWorker(AttachmentMixin):
+        def __init__(self) -> None:
+            self.crawler = SimpleNamespace(settings=Settings(), stats=Stats())
+
+    build_files()
+    url = "http://127.0.0.1:1/files/plan.pdf"
+    item = {"url": "http://127.0.0.1:1/a.html", "body_text": "正文" * 50}
+    meta = {"att": (item, [], [], {"url": url, "name": "plan.pdf", "ext": "pdf"})}
+    response = Response(url, body=FILES["plan.pdf"][0], request=scrapy.Request(url, meta=meta))
+    out = list(FreshWorker().parse_attachment(response))
+    assert out == [item] and item["attachment_files"][0]["pages"] == 2
 
 
 # -- real crawls ---------------------------------------------------------------------------------------

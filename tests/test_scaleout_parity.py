@@ -77,10 +77,6 @@ def referers(srv: Any) -> dict[str, str | None]:
     return out
 
 
-# Known open bug, not hidden: in the whole suite (never alone, never with its own file) the cluster run stores
-# one or two demo articles fewer than the local run; the Referer assertions hold. Non-strict xfail so the
-# suite still runs and reports it; see the session note and issue 14 (the missing Ledger seam).
-@pytest.mark.xfail(reason="cluster stores 1-2 fewer articles than local in the full suite only", strict=False)
 def test_cluster_requests_carry_the_referer_a_local_crawl_sends(
     demo: Any, cluster: Any, tmp_path: Path
 ) -> None:

@@ -231,6 +231,7 @@ class RedisSiteSpider(SiteSpider):
         # the attachment budget (spiders/attachments.py) is per run locally; a worker serves many runs, so
         # it is counted per callback here rather than once for the worker's whole life
         self.__dict__.pop("_att_limits", None)
+        self.__dict__.pop("_att_used", None)
         try:
             yield ctx
         finally:
