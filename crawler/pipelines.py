@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.canonical import canonicalize_url
+from crawler.ledger import RunLedger
 from crawler.runstate import get_run_state
 from crawler.signatures import content_hash, signature
 from storage.db import StorageError
@@ -20,8 +22,25 @@ logger = logging.getLogger(__name__)
 REQUIRED = ("url", "site", "title", "body_text")
 
 
+def validate_article(item: dict[str, Any], run: RunLedger) -> dict[str, Any]:
+    """Pass a valid article; drop the rest, recording why as a `parse` failure of the run."""
+    missing = [k for k in REQUIRED if not (item.get(k) or "").strip()]
+    if missing:
+        run.fail(item.get("original_url") or item.get("url") or "?", "parse", f"missing {', '.join(missing)}")
+        raise DropItem(f"article without {', '.join(missing)}: {item.get('url')}")
+    return item
+
+
+def fingerprint_article(item: dict[str, Any], aliases: Mapping[str, str] | None) -> dict[str, Any]:
+    """Fill the canonical URL (with the site's host aliases), content_hash and signature."""
+    item["url"] = canonicalize_url(item["url"], aliases)
+    item["content_hash"] = content_hash(item["body_text"])
+    item["signature"] = signature(item["body_text"])
+    return item
+
+
 class ValidatePipeline:
-    """Drop items without a title or body, recording why as a `parse` failure."""
+    """Drop items without a title or body, recording why as a `parse` failure (validate_article)."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -33,17 +52,11 @@ class ValidatePipeline:
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         """Pass valid articles; drop the rest with a recorded failure."""
-        missing = [k for k in REQUIRED if not (item.get(k) or "").strip()]
-        if missing:
-            get_run_state(self.crawler).fail(
-                item.get("original_url") or item.get("url") or "?", "parse", f"missing {', '.join(missing)}"
-            )
-            raise DropItem(f"article without {', '.join(missing)}: {item.get('url')}")
-        return item
+        return validate_article(item, get_run_state(self.crawler))
 
 
 class FingerprintPipeline:
-    """Fill the canonical URL, the exact content hash and the near-duplicate signature."""
+    """Fill the canonical URL, the exact content hash and the near-duplicate signature (fingerprint_article)."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -55,12 +68,7 @@ class FingerprintPipeline:
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         """Add url (canonical), content_hash and signature."""
-        spider = self.crawler.spider
-        aliases = getattr(spider, "host_aliases", None)
-        item["url"] = canonicalize_url(item["url"], aliases)
-        item["content_hash"] = content_hash(item["body_text"])
-        item["signature"] = signature(item["body_text"])
-        return item
+        return fingerprint_article(item, getattr(self.crawler.spider, "host_aliases", None))
 
 
 class StorePipeline:

@@ -1,13 +1,12 @@
-"""Writes and reads of crawl results: articles, runs, failures, list-page validators."""
+"""Writes and reads of crawl results: articles, failures, redirects, list-page validators (run rows: runs.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import socket
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,16 +15,14 @@ import sqlite_utils
 from storage import attachments, stories, versions
 from storage.db import connect, explain, open_db, write_transaction
 from storage.revisit_store import RevisitWrites, restore_article
+from storage.runs import BAD_STATUSES, RUN_COLUMNS, RUN_STATUSES, RunWrites, run_of_process
 from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
 
-RUN_STATUSES = ("running", "ok", "failed", "crashed", "timeout", "skipped", "blocked")
-RUN_COLUMNS = frozenset(
-    "id site pid host started_at finished_at status reason pages list_pages links_found new_items "  # noqa: SIM905
-    "duplicate_items updated_items failures stats".split()
-)
-BAD_STATUSES = ("failed", "crashed", "timeout", "blocked")  # a run that did not do its job
+# re-exported: callers import the run vocabulary from here
+__all__ = ["BAD_STATUSES", "RUN_COLUMNS", "RUN_STATUSES", "Store", "run_of_process"]
+
 ARTICLE_FIELDS = (
     "url",
     "site",
@@ -58,6 +55,7 @@ ARTICLE_FIELDS = (
     "next_revisit_at",
 )
 JSON_FIELDS = ("images", "attachments", "provenance")
+SOURCE_STATE_KEYS = ("etag", "last_modified", "last_status", "last_fetched_at", "complete")
 
 
 def _row_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,30 +66,16 @@ def _row_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def run_of_process(
-    conn: sqlite3.Connection,
-    site: str,
-    pid: int,
-    since: str,
-    columns: Sequence[str] = ("id", "status", "reason"),
-) -> dict[str, Any] | None:
-    """The latest run row written by process `pid` of this host for `site` at or after `since` (ISO UTC).
-
-    Host and start time matter: a reused pid must not pick up an older run's row. Works on a read-only
-    connection too (`newsmon crawl` reads its runs that way, so a full or read-only database still reports).
-    """
-    unknown = set(columns) - RUN_COLUMNS
-    if unknown:
-        raise ValueError(f"not run columns: {sorted(unknown)}")
-    row = conn.execute(
-        f"SELECT {', '.join(columns)} FROM runs WHERE site = ? AND pid = ? AND host = ? AND started_at >= ? "
-        "ORDER BY id DESC LIMIT 1",
-        (site, pid, socket.gethostname(), since),
-    ).fetchone()
-    return None if row is None else dict(zip(columns, row, strict=True))
+def _insert_failure(conn: sqlite3.Connection, values: tuple[Any, ...]) -> None:
+    """One failures row: (run_id, site, url, kind, http_status, detail)."""
+    conn.execute(
+        "INSERT INTO failures (run_id, site, url, kind, http_status, detail, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (*values, iso_utc()),
+    )
 
 
-class Store(RevisitWrites):
+class Store(RunWrites, RevisitWrites):
     """One process's handle on the newsmon database; every write is a BEGIN IMMEDIATE transaction."""
 
     def __init__(
@@ -137,47 +121,6 @@ class Store(RevisitWrites):
         with self._write():
             self.db.table("sites").upsert_all(rows, pk="name")
 
-    # -- runs -------------------------------------------------------------------------------
-    def start_run(self, site: str, pid: int | None = None) -> int:
-        """Insert a `running` run row and return its id."""
-        with self._write() as conn:
-            cur = conn.execute(
-                "INSERT INTO runs (site, pid, host, started_at, status) VALUES (?, ?, ?, ?, 'running')",
-                (site, pid if pid is not None else os.getpid(), socket.gethostname(), iso_utc()),
-            )
-            return int(cur.lastrowid or 0)
-
-    def finish_run(
-        self,
-        run_id: int,
-        status: str,
-        *,
-        reason: str | None = None,
-        counts: Mapping[str, int] | None = None,
-        stats: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Close a run with its status, reason, counters and Scrapy stats."""
-        if status not in RUN_STATUSES:
-            raise ValueError(f"unknown run status {status!r}")
-        counts = dict(counts or {})
-        values: dict[str, Any] = {
-            "finished_at": iso_utc(),
-            "status": status,
-            "reason": reason,
-            "stats": json.dumps(stats or {}, ensure_ascii=False, default=str, sort_keys=True),
-        }
-        for key in ("pages", "list_pages", "links_found", "new_items", "duplicate_items", "updated_items"):
-            values[key] = int(counts.get(key, 0))
-        with self._write() as conn:
-            failures = conn.execute("SELECT count(*) FROM failures WHERE run_id = ?", (run_id,)).fetchone()[0]
-            values["failures"] = failures
-            cols = ", ".join(f"{k} = ?" for k in values)
-            conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*values.values(), run_id))
-
-    def record_skipped_run(self, site: str, reason: str, pid: int | None = None) -> int:
-        """Record a run that was not started (previous run still going, limit reached)."""
-        return self.record_ended_run(site, pid, iso_utc(), "skipped", reason)
-
     # -- failures ---------------------------------------------------------------------------
     def record_failure(
         self,
@@ -190,11 +133,23 @@ class Store(RevisitWrites):
     ) -> None:
         """Store one failed fetch or extraction."""
         with self._write() as conn:
-            conn.execute(
-                "INSERT INTO failures (run_id, site, url, kind, http_status, detail, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, site, url, kind, http_status, detail[:2000], iso_utc()),
-            )
+            _insert_failure(conn, (run_id, site, url, kind, http_status, detail[:2000]))
+
+    def record_failure_once(
+        self, run_id: int, site: str | None, failure: tuple[str, str, str, int | None]
+    ) -> bool:
+        """record_failure of (url, kind, detail, HTTP status), unless this run already has this failure (a
+        replayed message); True if recorded."""
+        url, kind, detail, http_status = failure
+        detail = detail[:2000]
+        with self._write() as conn:
+            seen = conn.execute(
+                "SELECT 1 FROM failures WHERE run_id = ? AND url = ? AND kind = ? AND detail = ? LIMIT 1",
+                (run_id, url, kind, detail),
+            ).fetchone()
+            if seen is None:
+                _insert_failure(conn, (run_id, site, url, kind, http_status, detail))
+        return seen is None
 
     # -- articles ---------------------------------------------------------------------------
     def known_urls(self, urls: Sequence[str]) -> set[str]:
@@ -267,11 +222,10 @@ class Store(RevisitWrites):
     # -- list-page validators -----------------------------------------------------------------
     def source_state(self, url: str) -> dict[str, Any] | None:
         """Stored ETag/Last-Modified of a list page, feed or sitemap, and whether its last walk was complete."""
-        keys = ("etag", "last_modified", "last_status", "last_fetched_at", "complete")
         row = self.db.conn.execute(
-            f"SELECT {', '.join(keys)} FROM source_state WHERE url = ?", (url,)
+            f"SELECT {', '.join(SOURCE_STATE_KEYS)} FROM source_state WHERE url = ?", (url,)
         ).fetchone()
-        return None if row is None else dict(zip(keys, row, strict=True))
+        return None if row is None else dict(zip(SOURCE_STATE_KEYS, row, strict=True))
 
     def save_source_state(
         self,
@@ -299,70 +253,6 @@ class Store(RevisitWrites):
                 "UPDATE source_state SET complete = ? WHERE url = ?", [(int(complete), u) for u in urls]
             )
 
-    # -- scheduler bookkeeping (used by scheduler.py and `newsmon runs/health`) ---------------
-    def runs_in_progress(self) -> list[dict[str, Any]]:
-        """Rows still marked `running`: id, site, pid, host, started_at."""
-        cur = self.db.conn.execute(
-            "SELECT id, site, pid, host, started_at FROM runs WHERE status = 'running' ORDER BY id"
-        )
-        return [dict(zip(("id", "site", "pid", "host", "started_at"), r, strict=True)) for r in cur]
-
-    def last_run_starts(self) -> dict[str, str]:
-        """Per site, the start time of its latest run that was actually started (skipped runs excluded)."""
-        cur = self.db.conn.execute(
-            "SELECT site, max(started_at) FROM runs WHERE status != 'skipped' GROUP BY site"
-        )
-        return {site: started for site, started in cur if started}
-
-    def run_of_process(self, site: str, pid: int, since: str) -> dict[str, Any] | None:
-        """The latest run row written by process `pid` for `site` at or after `since` (ISO UTC)."""
-        return run_of_process(self.db.conn, site, pid, since)
-
-    def mark_run(self, run_id: int, status: str, reason: str) -> None:
-        """Overrule a run's status (crashed, timeout), keeping its counters; set finished_at if missing."""
-        if status not in RUN_STATUSES:
-            raise ValueError(f"unknown run status {status!r}")
-        with self._write() as conn:
-            conn.execute(
-                "UPDATE runs SET status = ?, reason = ?, finished_at = coalesce(finished_at, ?), "
-                "failures = coalesce(failures, (SELECT count(*) FROM failures WHERE run_id = ?)) WHERE id = ?",
-                (status, reason, iso_utc(), run_id, run_id),
-            )
-
-    def record_ended_run(self, site: str, pid: int | None, started_at: str, status: str, reason: str) -> int:
-        """Insert a finished row for a crawl process that died before writing its own."""
-        if status not in RUN_STATUSES:
-            raise ValueError(f"unknown run status {status!r}")
-        with self._write() as conn:
-            cur = conn.execute(
-                "INSERT INTO runs (site, pid, host, started_at, finished_at, status, reason, failures) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                (site, pid, socket.gethostname(), started_at, iso_utc(), status, reason),
-            )
-            return int(cur.lastrowid or 0)
-
-    def recent_runs(
-        self, sites: Sequence[str] = (), statuses: Sequence[str] = (), limit: int = 20
-    ) -> list[dict[str, Any]]:
-        """Latest runs first (without the stats JSON), optionally only some sites and statuses."""
-        where: list[str] = []
-        params: list[Any] = []
-        if sites:
-            where.append(f"site IN ({','.join('?' * len(sites))})")
-            params.extend(sites)
-        if statuses:
-            where.append(f"status IN ({','.join('?' * len(statuses))})")
-            params.extend(statuses)
-        sql = (
-            "SELECT id, site, pid, host, started_at, finished_at, status, reason, pages, new_items, "
-            "duplicate_items, updated_items, failures FROM runs"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY id DESC LIMIT ?"
-        )
-        cur = self.db.conn.execute(sql, (*params, limit))
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-
     def articles_since(self, since: str) -> dict[str, int]:
         """Articles first seen at or after `since` (ISO UTC), counted per site."""
         cur = self.db.conn.execute(
@@ -384,6 +274,25 @@ class Store(RevisitWrites):
             ):
                 out[url] = (n, kind, status)
         return out
+
+    # -- the whole archive's lookups (a cluster's ingest writer publishes them to Redis) --------------
+    def iter_known_urls(self) -> Iterator[str]:
+        """Every canonical URL known: stored articles and remembered redirects."""
+        for (url,) in self.db.conn.execute("SELECT url FROM articles UNION SELECT url FROM redirects"):
+            yield url
+
+    def iter_failed_attempts(self) -> Iterator[tuple[str, tuple[int, str, int | None]]]:
+        """failed_attempts of every URL that failed before."""
+        for url, n, kind, status, _ in self.db.conn.execute(
+            "SELECT url, count(*), kind, http_status, max(id) FROM failures GROUP BY url"
+        ):
+            yield url, (n, kind, status)
+
+    def iter_source_states(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """source_state of every source with saved validators."""
+        cur = self.db.conn.execute(f"SELECT url, {', '.join(SOURCE_STATE_KEYS)} FROM source_state")
+        for url, *values in cur:
+            yield url, dict(zip(SOURCE_STATE_KEYS, values, strict=True))
 
     def known_attachments(self, urls: Sequence[str]) -> dict[str, int]:
         """URL → id of attachments already stored with their content (linked again, not downloaded)."""

@@ -157,9 +157,13 @@ def test_write_finish_goes_through_the_ledger_writers() -> None:
 
 
 def test_the_cluster_ingest_uses_the_same_validator_rule() -> None:
+    """The writer ends a cluster run through SiteRun.write_finish (which applies validators_to_save)."""
+    import inspect
+
     from crawler.distributed import ingest
 
-    assert ingest.validators_to_save is validators_to_save
+    assert ingest.SiteRun is SiteRun
+    assert ".write_finish(" in inspect.getsource(ingest.Ingest._save_validators)
     assert validators_to_save({SRC: 1, OTHER: 2}, {OTHER: 1}, {SRC}) == {}
 
 

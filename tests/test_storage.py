@@ -181,3 +181,26 @@ def test_a_changed_view_is_recreated_when_the_database_is_opened(tmp_path) -> No
     db = open_db(path)
     assert views.stale_views(db) == []
     assert "first_site_title" in db["story_list"].columns_dict
+
+
+def test_cluster_writer_methods_are_idempotent_and_replace_its_sql(store: Store) -> None:
+    """What the ingest writer needs without SQL of its own: a run row per marker (a replayed start finds
+    it), a failure recorded once per run, a run's status, and the archive's lookups in bulk for the seed."""
+    first = store.start_marked_run("s", "cluster run t1", 7, "redis:p")
+    assert store.start_marked_run("s", "cluster run t1", None, "other") == first
+    assert store.start_marked_run("s", "cluster run t2", None, "redis:p") != first
+    assert store.run_status(first) == "running" and store.run_status(first + 99) is None
+    failure = ("http://127.0.0.1:1/a.html", "http", "HTTP 503", 503)
+    assert store.record_failure_once(first, "s", failure)
+    assert not store.record_failure_once(first, "s", failure), "a replayed message"
+    assert store.failed_attempts([failure[0]]) == {failure[0]: (1, "http", 503)}
+    store.finish_run(first, "ok")
+    assert store.run_status(first) == "ok"
+    store.save_articles([art("http://127.0.0.1:1/b.html")], first)
+    store.save_redirect("http://127.0.0.1:1/old.html", "http://127.0.0.1:1/b.html")
+    store.save_source_state("http://127.0.0.1:1/col/", "s", '"e"', None, 200)
+    assert sorted(store.iter_known_urls()) == ["http://127.0.0.1:1/b.html", "http://127.0.0.1:1/old.html"]
+    assert list(store.iter_failed_attempts()) == [(failure[0], (1, "http", 503))]
+    assert [(u, s) for u, s in store.iter_source_states()] == [
+        ("http://127.0.0.1:1/col/", store.source_state("http://127.0.0.1:1/col/"))
+    ]

@@ -1,8 +1,8 @@
 """The single SQLite writer of a cluster: drains items and run messages from Redis into the database.
 
 Reliable-queue pattern: messages move from `items` to `items:processing` (BLMOVE, then LMOVE up to a batch),
-the batch goes through the same ValidatePipeline → FingerprintPipeline → Store.save_articles as a local
-crawl, and only after the commit is `processing` cleared. A writer killed mid-batch leaves its batch in
+the batch goes through the same validate_article → fingerprint_article → Store.save_articles as a local
+crawl's pipelines, and only after the commit is `processing` cleared. A writer killed mid-batch leaves its batch in
 `processing`, which the next start handles first; every write is an idempotent upsert (or checked for a
 replay), so a replayed batch stores nothing twice. After each commit the Redis lookups workers use for
 only-new fetching (known canonical URLs, earlier failures, source validators) are brought up to date.
@@ -15,21 +15,19 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from types import SimpleNamespace
 from typing import Any
 
 from scrapy.exceptions import DropItem
-from scrapy.settings import Settings
 
-from crawler.crawlrun import validators_to_save
+from crawler.crawlrun import SiteRun
 from crawler.distributed.cluster import Cluster, _s
+from crawler.distributed.runview import RunStats
 from crawler.extensions import COUNT_KEYS, run_status
-from crawler.pipelines import FingerprintPipeline, ValidatePipeline
-from crawler.runstate import get_run_state
+from crawler.ledger import record_fail
+from crawler.pipelines import fingerprint_article, validate_article
 from crawler.sites import Site, site_from_json
-from storage.db import LockHeld, sidecar_lock, write_transaction
+from storage.db import LockHeld, sidecar_lock
 from storage.store import Store
-from storage.store_time import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -50,27 +48,23 @@ def ingest_lock(db_path: str) -> Iterator[None]:
         raise IngestBusy(f"another ingest writer (pid {exc.holder}) is running for {db_path}") from exc
 
 
-class _Stats:
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
+class WriterRun:
+    """The ingest writer's RunLedger (crawler/ledger.py) for the item it validates: the Store, and the run
+    row and site of the item's run. Its failure counts stay here: the workers' stats are the run's."""
 
-    def inc_value(self, key: str, count: int = 1, start: int = 0, spider: Any = None) -> None:
-        self.values[key] = self.values.get(key, start) + count
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.run_id: int | None = None
+        self.site_name: str | None = None
+        self.stats = RunStats()
 
-    def set_value(self, key: str, value: Any, spider: Any = None) -> None:
-        self.values[key] = value
+    def open(self, site_name: str) -> Store:
+        """The Store (open for the writer's whole life)."""
+        return self.store
 
-    def get_value(self, key: str, default: Any = None, spider: Any = None) -> Any:
-        return self.values.get(key, default)
-
-
-class PipelineHost:
-    """The parts of a Crawler that ValidatePipeline and FingerprintPipeline use, outside Scrapy."""
-
-    def __init__(self, db_path: str) -> None:
-        self.settings = Settings({"NEWSMON_DB": db_path})
-        self.stats = _Stats()
-        self.spider = SimpleNamespace(host_aliases=None, name="ingest")
+    def fail(self, url: str, kind: str, detail: str = "", http_status: int | None = None) -> None:
+        """Record a failure of the run (an item the workers sent that is no article)."""
+        record_fail(self.store, self.stats, self.run_id, self.site_name, (url, kind, detail, http_status))
 
 
 class Ingest:
@@ -93,10 +87,7 @@ class Ingest:
         self.store = Store(db_path)
         self.batch_size = batch_size
         self.block_seconds = block_seconds
-        self.host = PipelineHost(db_path)
-        self.validate = ValidatePipeline(self.host)
-        self.fingerprint = FingerprintPipeline(self.host)
-        self.state = get_run_state(self.host)
+        self.state = WriterRun(self.store)
         self.run_ids: dict[str, int] = {}
         self.sites: dict[str, Site] = {}
         self.rows = 0
@@ -109,24 +100,15 @@ class Ingest:
     # -- start ----------------------------------------------------------------------------------------
     def seed(self) -> dict[str, int]:
         """Publish the database's known URLs, failures and source validators to Redis (atomic swaps)."""
-        conn = self.store.db.conn
         counts = {}
-        counts["known"] = self._swap_set(
-            self.keys.known,
-            (r[0] for r in conn.execute("SELECT url FROM articles UNION SELECT url FROM redirects")),
-        )
-        failed = (
-            (url, json.dumps([n, kind, status]))
-            for url, n, kind, status, _ in conn.execute(
-                "SELECT url, count(*), kind, http_status, max(id) FROM failures GROUP BY url"
-            )
-        )
+        counts["known"] = self._swap_set(self.keys.known, self.store.iter_known_urls())
+        failed = ((url, json.dumps(list(attempts))) for url, attempts in self.store.iter_failed_attempts())
         counts["failed"] = self._swap_hash(self.keys.failed, failed)
+        # without the `complete` mark, as the seed has always published them: a worker trusts an early
+        # stop only once a cluster run's finish has published the source again
         sources = (
-            (url, json.dumps({"etag": etag, "last_modified": lm, "last_status": st, "last_fetched_at": at}))
-            for url, etag, lm, st, at in conn.execute(
-                "SELECT url, etag, last_modified, last_status, last_fetched_at FROM source_state"
-            )
+            (url, json.dumps({k: v for k, v in state.items() if k != "complete"}))
+            for url, state in self.store.iter_source_states()
         )
         counts["sources"] = self._swap_hash(self.keys.sources, sources)
         logger.info("seeded Redis from %s: %s", self.db_path, counts)
@@ -224,14 +206,10 @@ class Ingest:
             token = m["run"]
             run_id = self.run_id(token)
             site = self.site_of(token)
-            self.state.store, self.state.run_id, self.state.site_name = (
-                self.store,
-                run_id,
-                site.name if site else None,
-            )
-            self.host.spider.host_aliases = site.host_aliases if site else None
+            self.state.run_id, self.state.site_name = run_id, site.name if site else None
             try:
-                item = self.fingerprint.process_item(self.validate.process_item(dict(m["item"])))
+                item = validate_article(dict(m["item"]), self.state)
+                item = fingerprint_article(item, site.host_aliases if site else None)
             except DropItem as exc:
                 logger.info("dropped: %s", exc)
                 continue
@@ -273,27 +251,11 @@ class Ingest:
         return site
 
     def _start_run(self, m: Mapping[str, Any]) -> int:
-        # one transaction that finds the row of a replayed message or inserts it: never two rows per run
+        # the row of a replayed message is found, not inserted again: never two rows per run
         token = m["run"]
-        marker = f"cluster run {token}"
-        with write_transaction(self.store.db) as conn:
-            row = conn.execute(
-                "SELECT id FROM runs WHERE reason = ? AND site = ?", (marker, m["site"])
-            ).fetchone()
-            if row is not None:
-                run_id = int(row[0])
-            else:
-                cur = conn.execute(
-                    "INSERT INTO runs (site, pid, host, started_at, status, reason) VALUES (?, ?, ?, ?, 'running', ?)",
-                    (
-                        m["site"],
-                        m.get("pid"),
-                        m.get("host") or f"redis:{self.keys.prefix}",
-                        iso_utc(),
-                        marker,
-                    ),
-                )
-                run_id = int(cur.lastrowid or 0)
+        run_id = self.store.start_marked_run(
+            m["site"], f"cluster run {token}", m.get("pid"), m.get("host") or f"redis:{self.keys.prefix}"
+        )
         self.server.hset(self.keys.run(token), "run_id", run_id)
         self.run_ids[token] = run_id
         return run_id
@@ -307,15 +269,9 @@ class Ingest:
         self.store.upsert_sites(m["rows"])
 
     def _on_failure(self, m: Mapping[str, Any]) -> None:
-        run_id = self.run_id(m["run"])
-        seen = self.store.db.conn.execute(
-            "SELECT 1 FROM failures WHERE run_id = ? AND url = ? AND kind = ? AND detail = ? LIMIT 1",
-            (run_id, m["url"], m["kind"], (m.get("detail") or "")[:2000]),
-        ).fetchone()
-        if seen is None:  # a replayed batch records no failure twice
-            self.store.record_failure(
-                run_id, m.get("site"), m["url"], m["kind"], m.get("detail") or "", m.get("status")
-            )
+        # a replayed batch records no failure twice
+        failure = (m["url"], m["kind"], m.get("detail") or "", m.get("status"))
+        self.store.record_failure_once(self.run_id(m["run"]), m.get("site"), failure)
         for url, (n, kind, status) in self.store.failed_attempts([m["url"]]).items():
             self.server.hset(self.keys.failed, url, json.dumps([n, kind, status]))
 
@@ -345,9 +301,9 @@ class Ingest:
         if info.get("cancelled"):
             status, why = "failed", "cancelled before the crawl finished"
         counts = {name: int(stats.get(key, 0)) for name, key in COUNT_KEYS.items()}
-        row = self.store.db.conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-        unsettled = row is not None and row[0] == "running"
-        # SiteSpider.save_validators' rule: only a run that finished `ok` saves validators and marks its
+        settled = self.store.run_status(run_id)
+        unsettled = settled == "running"
+        # SiteSpider.save_validators' rule (SiteRun.write_finish): only a run that finished `ok` saves validators and marks its
         # sources complete; any other run — cut short, failed, or already settled by the scheduler's time
         # limit — clears the marks (a local run clears them at its start)
         if unsettled and status == "ok" and reason == "finished":
@@ -358,7 +314,7 @@ class Ingest:
             self.store.finish_run(run_id, status, reason=why, counts=counts, stats=stats)
             logger.info("run %s (%s) of %s finished: %s (%s) %s", run_id, token, site, status, why, counts)
         else:  # already settled (the scheduler stopped it for its time limit): keep that verdict
-            logger.info("run %s of %s was already recorded as %s", run_id, site, row[0] if row else "missing")
+            logger.info("run %s of %s was already recorded as %s", run_id, site, settled or "missing")
         self._run_watches(site)
         self.server.hset(k.run(token), mapping={"status": "done", "run_id": run_id, "run_status": status})
         self.cluster.drop_run_keys(token, site)
@@ -381,25 +337,36 @@ class Ingest:
         if urls is None:
             site = self.site_of(token)
             urls = [src.url for src in site.sources] if site else []
-        if not urls:
-            return
-        self.store.set_sources_complete(urls, False)
+        if urls:
+            self._set_sources_complete(urls, False)
+
+    def _save_validators(self, token: str, site: str) -> None:
+        """A finished run's end, by SiteRun's own rule (write_finish), from what its workers committed."""
+        k = self.keys
+        validators = {
+            _s(u): tuple(json.loads(v)) for u, v in self.server.hgetall(k.run(token, "validators")).items()
+        }
+        failures = {_s(u): int(n) for u, n in self.server.hgetall(k.run(token, "srcfail")).items()}
+        capped = {_s(u) for u in self.server.smembers(k.run(token, "capped"))}
+        run = SiteRun(site, validators=validators, source_failures=failures, capped=capped)
+        run.write_finish("finished", self._save_source_state, self._set_sources_complete)
+        # a source cut short (NEWSMON_MAX_ARTICLES_PER_SOURCE) or with failures was not walked completely (a
+        # local run cleared its mark at its start; a cluster run's workers leave that to this writer)
+        self._clear_complete(token, sorted({u for u, n in failures.items() if n} | capped))
+
+    def _save_source_state(
+        self, url: str, site: str, etag: str | None, modified: str | None, status: int, complete: bool = True
+    ) -> None:
+        self.store.save_source_state(url, site, etag, modified, status, complete)
+        self._publish_sources([url])
+
+    def _set_sources_complete(self, urls: Sequence[str], complete: bool) -> None:
+        self.store.set_sources_complete(urls, complete)
+        self._publish_sources(urls)
+
+    def _publish_sources(self, urls: Sequence[str]) -> None:
+        """The sources' saved state, for the workers' conditional requests and early stops."""
         for url in urls:
             state = self.store.source_state(url)
             if state is not None:
                 self.server.hset(self.keys.sources, url, json.dumps(state))
-
-    def _save_validators(self, token: str, site: str) -> None:
-        k = self.keys
-        validators = {
-            _s(u): json.loads(v) for u, v in self.server.hgetall(k.run(token, "validators")).items()
-        }
-        failures = {_s(u): int(n) for u, n in self.server.hgetall(k.run(token, "srcfail")).items()}
-        capped = {_s(u) for u in self.server.smembers(k.run(token, "capped"))}
-        for url, (vsite, etag, modified, status) in validators_to_save(validators, failures, capped).items():
-            self.store.save_source_state(url, vsite, etag, modified, status)
-            state = self.store.source_state(url)
-            if state is not None:
-                self.server.hset(k.sources, url, json.dumps(state))
-        # a source cut short (NEWSMON_MAX_ARTICLES_PER_SOURCE) or with failures was not walked completely
-        self._clear_complete(token, sorted({u for u, n in failures.items() if n} | capped))
