@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
+from types import SimpleNamespace
 
+import pytest
 from click.testing import CliRunner
+from scrapy.core.engine import ExecutionEngine
 
 from crawler.cli import main
 from crawler.sites import parse_sites
@@ -65,3 +69,16 @@ def test_drain_runs_sitespider_start_synchronously() -> None:
 
     with pytest.raises(RuntimeError, match="awaited"):
         drain(waits())
+
+
+def test_the_engine_heartbeat_a_worker_quickens_is_still_scrapys() -> None:
+    """Scrapy has no public setting for how often an idle engine asks its scheduler; a worker sets the
+    private ExecutionEngine attribute (crawler/distributed/worker.py). This fails when Scrapy drops it or
+    no longer reads it where request processing starts, so the worker's 0.2 s poll would silently be 5 s."""
+    worker = pytest.importorskip("crawler.distributed.worker")  # needs the scale-out extra
+    assert isinstance(getattr(ExecutionEngine, worker.ENGINE_HEARTBEAT, None), float)
+    assert f"self.{worker.ENGINE_HEARTBEAT}" in inspect.getsource(ExecutionEngine._start_request_processing)
+    engine = ExecutionEngine.__new__(ExecutionEngine)
+    assert worker.quicken_engine_heartbeat(engine, 0.2) and getattr(engine, worker.ENGINE_HEARTBEAT) == 0.2
+    assert getattr(ExecutionEngine, worker.ENGINE_HEARTBEAT) != 0.2, "the instance's, not every engine's"
+    assert not worker.quicken_engine_heartbeat(SimpleNamespace(), 0.2)

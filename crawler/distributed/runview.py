@@ -3,10 +3,12 @@ RunLedger and Ledger (crawler/ledger.py: lookups in Redis, writes as messages fo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.crawlrun import SiteRun
 from crawler.ledger import record_fail
 from crawler.sites import Site
 
@@ -151,7 +153,37 @@ class RunView:
 
 @dataclass
 class Context:
+    """One callback of a run: its RunView and stats, and what it learned of the run's shared state."""
+
     run: Run
     view: RunView
     stats: RunStats
-    requested0: dict[str, int] = field(default_factory=dict)
+    requested0: dict[str, int] = field(default_factory=dict)  # article requests per source before it
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+    def learned(self, site_run: SiteRun) -> None:
+        """Keep what the callback's SiteRun learned (validators, source failures, new requests per source,
+        capped and completed sources), for the commit."""
+        self.outcome = {
+            "validators": {u: json.dumps(v) for u, v in site_run.validators.items()},
+            "srcfail": dict(site_run.source_failures),
+            "requested": {
+                u: n - self.requested0.get(u, 0)
+                for u, n in site_run.requested.items()
+                if n != self.requested0.get(u, 0)
+            },
+            "capped": sorted(site_run.capped),
+            "completed": sorted(site_run.completed),
+        }
+
+    def run_fields(self) -> tuple[dict[str, int], dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """(stats increments, hash sets, hash increments, set additions) of the commit, by key suffix."""
+        stats = {k: int(v) for k, v in self.stats.incs.items() if v}
+        hset: dict[str, Any] = {}
+        if self.outcome.get("validators"):
+            hset["validators"] = self.outcome["validators"]
+        if self.stats.sets:
+            hset[""] = {f"s:{k}": json.dumps(v, default=str) for k, v in self.stats.sets.items()}
+        hincr = {name: self.outcome[name] for name in ("srcfail", "requested") if self.outcome.get(name)}
+        sadd = {name: self.outcome[name] for name in ("capped", "completed") if self.outcome.get(name)}
+        return stats, hset, hincr, sadd

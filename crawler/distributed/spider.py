@@ -27,7 +27,15 @@ from twisted.python.failure import Failure
 from crawler.canonical import canonicalize_url
 from crawler.distributed.cluster import _s
 from crawler.distributed.runview import Context, Run, RunCrawler, RunStats, RunView, drain
-from crawler.distributed.worker import INFLIGHT, RUN, ReliableQueue, RunDupeFilter, WorkerCluster, get_cluster
+from crawler.distributed.worker import (
+    INFLIGHT,
+    RUN,
+    ReliableQueue,
+    RunDupeFilter,
+    WorkerCluster,
+    get_cluster,
+    quicken_engine_heartbeat,
+)
 from crawler.sites import Site, site_from_json
 from spiders.site import SiteSpider
 
@@ -114,11 +122,8 @@ class RedisSiteSpider(SiteSpider):
         c = self.cluster
         c.heartbeat(c.worker, c.lease_ms)
         c.release_orphans()  # a restarted worker with the same id gets its old in-flight entries back
-        # Scrapy's engine asks the scheduler for requests after each response and every 5 s otherwise; an
-        # idle worker must notice requests pushed by other workers sooner than that.
-        engine = self.crawler.engine
-        if hasattr(engine, "_SLOT_HEARTBEAT_INTERVAL"):
-            engine._SLOT_HEARTBEAT_INTERVAL = self.poll_seconds
+        # an idle worker must notice requests pushed by other workers sooner than Scrapy's 5 s
+        quicken_engine_heartbeat(self.crawler.engine, self.poll_seconds)
         for fn, every in ((self.poll_jobs, self.poll_seconds), (self.keep_alive, c.lease_ms / 3000)):
             loop = LoopingCall(self._guarded, fn)
             loop.start(every, now=False)
@@ -235,17 +240,7 @@ class RedisSiteSpider(SiteSpider):
         try:
             yield ctx
         finally:
-            ctx.outcome = {  # type: ignore[attr-defined]
-                "validators": {u: json.dumps(v) for u, v in site_run.validators.items()},
-                "srcfail": dict(site_run.source_failures),
-                "requested": {
-                    u: n - ctx.requested0.get(u, 0)
-                    for u, n in site_run.requested.items()
-                    if n != ctx.requested0.get(u, 0)
-                },
-                "capped": sorted(site_run.capped),
-                "completed": sorted(site_run.completed),
-            }
+            ctx.learned(site_run)
             for k, v in saved.items():
                 setattr(self, k, v)
 
@@ -282,24 +277,9 @@ class RedisSiteSpider(SiteSpider):
                 blobs.append(self.queue.encode(out))
             elif isinstance(out, dict):
                 messages.append({"type": "item", "run": token, "item": out})
-        hset: dict[str, Any] = {}
-        hincr: dict[str, Any] = {}
-        sadd: dict[str, Any] = {}
-        stats: dict[str, int] = {}
+        stats, hset, hincr, sadd = ctx.run_fields() if ctx is not None else ({}, {}, {}, {})
         if ctx is not None:
             messages = ctx.view.messages + messages
-            stats = {k: int(v) for k, v in ctx.stats.incs.items() if v}
-            outcome = ctx.outcome  # type: ignore[attr-defined]
-            if outcome["validators"]:
-                hset["validators"] = outcome["validators"]
-            if ctx.stats.sets:
-                hset[""] = {f"s:{k}": json.dumps(v, default=str) for k, v in ctx.stats.sets.items()}
-            for name in ("srcfail", "requested"):
-                if outcome[name]:
-                    hincr[name] = outcome[name]
-            for name in ("capped", "completed"):
-                if outcome[name]:
-                    sadd[name] = outcome[name]
         payload = {
             "worker": c.worker,
             "inflight": entry,

@@ -30,6 +30,21 @@ _ATTR = "_newsmon_cluster"
 INFLIGHT = "newsmon_inflight"  # request.meta: id of the popped request's in-flight entry
 RUN = "newsmon_run"  # request.meta: token of the run the request belongs to
 SLOT = "newsmon_slot"  # request.meta: (host key, holder) of the politeness lease it holds
+# Scrapy's engine asks the scheduler for requests after each response and, when idle, every this many
+# seconds (5.0). Scrapy 2.19 has no public setting for it: this private ExecutionEngine class attribute is
+# read when the engine starts processing (after spider_opened). tests/test_scaleout.py fails when Scrapy
+# drops or stops reading it.
+ENGINE_HEARTBEAT = "_SLOT_HEARTBEAT_INTERVAL"
+
+
+def quicken_engine_heartbeat(engine: Any, seconds: float) -> bool:
+    """Make an idle engine ask the scheduler every `seconds` (so a worker notices requests other workers
+    pushed); call before the engine starts. False, and Scrapy's own interval, when the attribute is gone."""
+    if not hasattr(engine, ENGINE_HEARTBEAT):
+        logger.warning("Scrapy has no %s: idle workers poll the queue every 5 s", ENGINE_HEARTBEAT)
+        return False
+    setattr(engine, ENGINE_HEARTBEAT, seconds)
+    return True
 
 
 class WorkerCluster(Cluster):
