@@ -14,6 +14,7 @@ from crawler.canonical import canonicalize_url
 from crawler.extract import extract_article
 from crawler.failures import asked_url
 from crawler.items import ARTICLE_KEYS, article_item
+from crawler.ledger import RunLedger
 from crawler.responses import charset, header
 from crawler.sites import Site
 from spiders.api_list import apply_seed
@@ -34,7 +35,7 @@ class ArticlePagesMixin:
     """Extracts article pages into items, with their redirects remembered and their files fetched."""
 
     crawler: Any
-    state: Any
+    state: RunLedger  # crawler/ledger.py: RunState locally, RunView in a cluster worker
     site: Site | None
     hosts: frozenset[str]
     host_aliases: dict[str, str]

@@ -11,6 +11,7 @@ from scrapy.http import Response
 from crawler import discovery
 from crawler.crawlrun import SiteRun
 from crawler.extract import decode_html
+from crawler.ledger import RunLedger
 from crawler.responses import charset
 from crawler.sites import Site, Source
 
@@ -21,7 +22,7 @@ class SourceListsMixin:
     """Turns list pages, feeds and sitemaps into requests for the new articles they link, and pages on."""
 
     crawler: Any
-    state: Any
+    state: RunLedger  # crawler/ledger.py: RunState locally, RunView in a cluster worker
     site: Site | None
     run: SiteRun
     hosts: frozenset[str]
