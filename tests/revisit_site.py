@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from demo.world import sample_articles
+from tests.helpers import HTML, LocalServer, send
 
 
 @dataclass
@@ -46,41 +45,25 @@ class RevisitSite:
                 Page(num, r["title"], r["source"] or "本网", r["published_at"], r["body_text"].split("\n"))
             )
         self.requests: list[tuple[str, int, bool]] = []  # path, status, conditional
-        site = self
+        self.server = LocalServer(self._serve, protocol_version="HTTP/1.1").start()
+        self.base = self.server.base
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                status, body, headers = site.answer(self.path)
-                data = body.encode("utf-8")
-                etag = '"' + hashlib.md5(data).hexdigest()[:16] + '"'
-                conditional = self.headers.get("If-None-Match") is not None
-                if status == 200 and self.headers.get("If-None-Match") == etag:
-                    status, data = 304, b""
-                site.requests.append((self.path, status, conditional))
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                for k, v in headers:
-                    self.send_header(k, v)
-                if status == 200:
-                    self.send_header("ETag", etag)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def _serve(self, handler: Any) -> None:
+        status, body, headers = self.answer(handler.path)
+        data = body.encode("utf-8")
+        etag = '"' + hashlib.md5(data).hexdigest()[:16] + '"'
+        conditional = handler.headers.get("If-None-Match") is not None
+        if status == 200 and handler.headers.get("If-None-Match") == etag:
+            status, data = 304, b""
+        self.requests.append((handler.path, status, conditional))
+        out = {"Content-Type": HTML, **dict(headers)}
+        if status == 200:
+            out["ETag"] = etag
+        send(handler, (status, out, data))
 
     def stop(self) -> None:
         """Stop serving."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
     def url(self, page: Page) -> str:
         """Absolute URL of an article."""

@@ -16,6 +16,7 @@ import pytest
 from crawler import api_lists, discovery
 from crawler.sites import ConfigError, parse_sites
 from tests.conftest import crawl_sites, last_runs, newsmon
+from tests.helpers import send
 
 BODY = (
     "　　"
@@ -64,15 +65,6 @@ def jsonp(page: int) -> str:
     return "result(" + json.dumps({"pageCount": 2, "pager": {"rows": rows}}, ensure_ascii=False) + ");"
 
 
-def reply(handler: BaseHTTPRequestHandler, status: int, ctype: str, body: bytes) -> None:
-    """Send one whole answer (the test servers of this file and test_attachments)."""
-    handler.send_response(status)
-    handler.send_header("Content-Type", ctype)
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
-
-
 class _Handler(BaseHTTPRequestHandler):
     log: list[str] = []
 
@@ -109,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
             body, ctype = article_html(n, f"文章{n}：政务公开工作"), "text/html; charset=utf-8"
         else:
             body, status = b"not found", 404
-        reply(self, status, ctype, body)
+        send(self, (status, {"Content-Type": ctype}, body))
 
 
 @pytest.fixture

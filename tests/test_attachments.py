@@ -23,7 +23,7 @@ from crawler.attachment_text import extract_text
 from demo import docgen
 from spiders.attachments import AttachmentMixin
 from tests.conftest import crawl_sites, newsmon
-from tests.test_api_lists import reply
+from tests.helpers import send
 
 TOPICS = ("营商环境", "乡村振兴", "城市更新", "社会保障", "生态保护", "数字政府", "教育公平", "医疗改革")
 
@@ -109,7 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
             body, ctype = FILES[self.path[7:]]
         else:
             body, status = b"not found", 404
-        reply(self, status, ctype, body)
+        send(self, (status, {"Content-Type": ctype}, body))
 
 
 @pytest.fixture

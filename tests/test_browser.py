@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import start_server
-from tests.test_export import make_db
+from tests.helpers import make_db
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "browser"

@@ -11,21 +11,11 @@ from click.testing import CliRunner
 
 from crawler.cli import main
 from tests.conftest import newsmon
-
-
-def _commands(
-    group: click.Group, prefix: tuple[str, ...] = ()
-) -> list[tuple[tuple[str, ...], click.Command]]:
-    out = []
-    for name, cmd in sorted(group.commands.items()):
-        out.append(((*prefix, name), cmd))
-        if isinstance(cmd, click.Group):
-            out.extend(_commands(cmd, (*prefix, name)))
-    return out
+from tests.helpers import commands
 
 
 @pytest.mark.parametrize(
-    ("path", "cmd"), _commands(main), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+    ("path", "cmd"), commands(main), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
 )
 def test_every_command_has_help_with_an_example(path: tuple[str, ...], cmd: click.Command) -> None:
     result = CliRunner().invoke(main, [*path, "--help"])

@@ -16,7 +16,7 @@ from rich.cells import cell_len
 
 from crawler.cli import main
 from tests.conftest import ROOT
-from tests.test_export import make_db
+from tests.helpers import commands, make_db
 
 
 @pytest.fixture(scope="module")
@@ -152,9 +152,7 @@ def test_sites_check_takes_sites_after_the_sub_command(tmp_path: Path) -> None:
 def test_help_texts_point_at_files_that_exist() -> None:
     import re
 
-    from tests.test_cli_help import _commands
-
-    for path, _cmd in _commands(main):
+    for path, _cmd in commands(main):
         code, out = invoke(*path, "--help")
         for doc in re.findall(r"(docs/[\w.-]+\.md|README\.md)", out):
             assert (ROOT / doc).is_file(), f"newsmon {' '.join(path)} --help names {doc}"

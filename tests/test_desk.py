@@ -16,7 +16,7 @@ from lxml import etree
 from crawler.commands.serve import build_datasette
 from storage.datasette_meta import build_metadata
 from storage.db import open_db, write_transaction
-from tests.test_export import make_db
+from tests.helpers import make_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

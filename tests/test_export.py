@@ -13,57 +13,7 @@ from click.testing import CliRunner
 from crawler.cli import main
 from crawler.commands.export import escape_formula
 from storage.export import FIELDS, build_query
-
-PARA = (
-    "会议强调，要坚持以人民为中心的发展思想，聚焦群众急难愁盼，推动各项任务落细落实。"
-    "截至10月底，全省累计完成项目建设投资320亿元，同比增长12.5%，带动新增就业岗位5600个。"
-)
-ZX_BODY = "国务院常务会议部署乡村振兴重点工作。" + PARA * 3 + "各地要以钉钉子精神抓好落实，确保取得实效。"
-CC_BODY = "长春市召开优化营商环境工作推进会议。" + PARA * 2 + "会议由长春市人民政府主持。"
-BJ_BODY = "北京市发布冬季供暖保障方案，确保群众温暖过冬。" + PARA
-FORMULA_BODY = "公告正文。" + PARA
-
-SITES = [
-    {"name": "gov-cn", "title": "中国政府网", "region": "全国", "level": "national"},
-    {"name": "jilin-gov", "title": "吉林省人民政府", "region": "吉林省", "level": "province"},
-    {"name": "changchun-gov", "title": "长春市人民政府", "region": "吉林省/长春市", "level": "city"},
-    {"name": "beijing-gov", "title": "北京市人民政府", "region": "北京市", "level": "province"},
-]
-ARTICLES = [
-    # (url, site, title, published_at, source, body)
-    ("https://www.gov.cn/1.html", "gov-cn", "国务院部署乡村振兴重点工作", "2023-11-20T09:00:00+08:00", "新华社", ZX_BODY),
-    ("https://www.jl.gov.cn/2.html", "jilin-gov", "【转载】国务院部署乡村振兴重点工作", "2023-11-20T15:30:00+08:00",
-     "中国政府网", ZX_BODY),
-    ("https://www.changchun.gov.cn/3.html", "changchun-gov", "国务院部署乡村振兴重点工作",
-     "2023-11-21T08:00:00+08:00", "中国政府网", ZX_BODY),
-    ("https://www.changchun.gov.cn/4.html", "changchun-gov", "长春市召开优化营商环境工作推进会议",
-     "2023-11-22T10:00:00+08:00", "长春日报", CC_BODY),
-    ("https://www.beijing.gov.cn/5.html", "beijing-gov", "北京市发布冬季供暖保障方案", "2023-11-23T11:00:00+08:00",
-     "北京日报", BJ_BODY),
-    ("https://www.jl.gov.cn/6.html", "jilin-gov", "=HYPERLINK(\"http://evil\")", "2023-11-24T12:00:00+08:00",
-     "+861012345", FORMULA_BODY),
-]  # fmt: skip
-
-
-def make_db(path: Path) -> Path:
-    """A small newsmon database: one story copied twice (exact copies), three single stories, runs, failures."""
-    from crawler.signatures import content_hash, signature
-    from storage.store import Store
-
-    with Store(path) as store:
-        store.upsert_sites(SITES)
-        items = [
-            {"url": u, "site": s, "title": t, "published_at": p, "source": src, "body_text": b,
-             "content_hash": content_hash(b), "signature": signature(b), "column_name": "要闻"}
-            for u, s, t, p, src, b in ARTICLES
-        ]  # fmt: skip
-        store.save_articles(items)
-        run = store.start_run("jilin-gov")
-        store.record_failure(run, "jilin-gov", "https://www.jl.gov.cn/x.html", "http", "404", 404)
-        store.finish_run(run, "failed", reason="errors")
-        ok = store.start_run("gov-cn")
-        store.finish_run(ok, "ok")
-    return path
+from tests.helpers import ARTICLES, ZX_BODY, make_db
 
 
 @pytest.fixture(scope="module")

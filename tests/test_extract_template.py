@@ -7,17 +7,9 @@ from datetime import datetime
 
 from crawler.extract import extract_article
 from crawler.extract.template import MIN_PAGES, TemplateMemory, line_key
+from tests.helpers import FOOTER, SIDEBAR
 
 NOW = datetime.fromisoformat("2024-06-01T12:00:00+08:00")
-SIDEBAR = (
-    "<div class='l'><p>青石市地处东北平原腹地，是省内重要的交通枢纽和工业基地，全市辖六个区、三个县，总面积一万余平方公里。</p>"
-    "<p>近年来，青石市坚持创新驱动发展，大力推进产业转型升级，城市综合实力不断增强，人民生活水平稳步提高。</p>"
-    "<p>办事指南：市民可通过政务服务网或前往各区政务服务中心办理户籍、社保、医保、公积金等业务，工作日全天受理。</p></div>"
-)
-FOOTER = (
-    "<div class='f'><p>主办：青石市人民政府办公室，承办：青石市大数据管理中心。地址：青石市人民大街1号，"
-    "邮编：130000，联系电话：0431-12345678，欢迎各界人士对本网站提出意见和建议，我们将认真研究改进。</p></div>"
-)
 STORIES = [
     ("青石市召开春耕生产调度会", "4月1日，青石市召开春耕生产调度会，部署春播备耕工作。"),
     ("青石市举办春季招聘会", "3月1日，青石市春季招聘会在市会展中心举行，提供岗位五千余个。"),

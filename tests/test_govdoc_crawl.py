@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import crawl_sites
-from tests.faults.hostile import RouteServer
-from tests.faults.hostile import page as route
 from tests.govdoc_pages import FORMS, Record, page
+from tests.helpers import RouteServer
+from tests.helpers import page as route
 
 FORM_NAMES = sorted(FORMS)
 RECORDS = [

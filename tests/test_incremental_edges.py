@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import crawl_sites, last_runs
+from tests.helpers import HTML, LocalServer, send
 
 pytestmark = pytest.mark.slow
 PER_PAGE = 3
@@ -24,26 +23,13 @@ class Column:
         self.ids: list[int] = []  # newest first
         self.failing: set[int] = set()
         self.requests: list[str] = []
-        column = self
+        self.server = LocalServer(self._serve).start()
+        self.base = self.server.base
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                column.requests.append(self.path)
-                status, body = column.answer(self.path)
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def _serve(self, handler: Any) -> None:
+        self.requests.append(handler.path)
+        status, body = self.answer(handler.path)
+        send(handler, (status, {"Content-Type": HTML}, body.encode()))
 
     def add(self, n: int) -> list[int]:
         new = list(range(len(self.ids) + 1, len(self.ids) + n + 1))
@@ -80,8 +66,7 @@ class Column:
 def column(tmp_path: Path):  # noqa: ANN201
     col = Column()
     yield col
-    col.httpd.shutdown()
-    col.httpd.server_close()
+    col.server.stop()
 
 
 def test_an_article_that_failed_on_page_two_is_fetched_by_a_later_run(column: Column, tmp_path: Path) -> None:

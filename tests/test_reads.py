@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from crawler.cli import main
 from storage import reads
 from storage.store import Store
-from tests.test_storage import art
+from tests.helpers import art
 
 
 def _archive(path: Path) -> None:

@@ -179,7 +179,7 @@ def test_revisit_false_turns_revisits_off(site: RevisitSite, tmp_path: Path) -> 
 
 def test_watch_alerts_on_removal_and_edit(site: RevisitSite, tmp_path: Path) -> None:
     """on = ["new", "removed"]: one alert for the new story, one when it is taken down; edits stay quiet."""
-    from tests.test_watch import Receiver
+    from tests.helpers import Receiver
 
     receiver = Receiver()
     try:

@@ -14,12 +14,12 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from crawler.distributed.redis_runner import enqueue_argv
 from tests.conftest import CLUSTER_SETTINGS
+from tests.helpers import article_paths, client, run_rows, stored
 
 pytestmark = [
     pytest.mark.slow,
@@ -35,37 +35,11 @@ def demo(fast_demo: Any) -> Any:
     return fast_demo
 
 
-def client(url: str) -> Any:
-    """A Cluster handle for assertions."""
-    from crawler.distributed.cluster import Cluster
-
-    return Cluster.from_url(url)
-
-
 def expected_urls(srv: Any) -> set[str]:
     """Canonical URLs of every demo article."""
     from crawler.canonical import canonicalize_url
 
     return {canonicalize_url(a["url"]) for a in srv.truth()["articles"]}
-
-
-def stored(db: Path) -> list[str]:
-    """URLs of every article row."""
-    conn = sqlite3.connect(db)
-    try:
-        return [r[0] for r in conn.execute("SELECT url FROM articles")]
-    finally:
-        conn.close()
-
-
-def runs(db: Path) -> list[dict[str, Any]]:
-    """Every run row."""
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
-    finally:
-        conn.close()
 
 
 def pages_by_worker(url: str) -> dict[str, int]:
@@ -86,11 +60,6 @@ def wait_runs_done(url: str, n_runs: int, timeout: float = 120) -> None:
 
     c = client(url)
     wait_for(lambda: not c.active_runs() and c.server.llen(c.keys.items) == 0, timeout, "runs to be recorded")
-
-
-def article_paths(srv: Any) -> set[str]:
-    """Paths of every demo article."""
-    return {urlsplit(a["url"]).path for a in srv.truth()["articles"]}
 
 
 def assert_stored_once(db: Path, srv: Any) -> None:
@@ -122,7 +91,7 @@ def test_three_workers_store_every_article_once_and_share_the_work(
     assert set(shares) == {"w0", "w1", "w2"} and all(n > 0 for n in shares.values()), shares
     assert max(shares.values()) < 0.8 * sum(shares.values()), shares
 
-    rows = runs(tmp_path / "news.db")
+    rows = run_rows(tmp_path / "news.db")
     assert len(rows) == 7 and {r["status"] for r in rows} == {"ok"}, rows
     assert sum(r["new_items"] + r["duplicate_items"] for r in rows) == len(expected_urls(demo))
     # the row carries the pid/host of the waiting `enqueue --wait` (the scheduler's crash detection uses them)
@@ -223,7 +192,7 @@ def test_worker_killed_mid_crawl_loses_no_request(
         )
         assert waiter.wait(timeout=180) == 0, waiter.stderr.read() if waiter.stderr else ""
         assert_stored_once(tmp_path / "news.db", srv)
-        assert {r["status"] for r in runs(tmp_path / "news.db")} == {"ok"}
+        assert {r["status"] for r in run_rows(tmp_path / "news.db")} == {"ok"}
         assert victim not in {w.decode() for w in c.server.smembers(c.keys.workers)}
     finally:
         srv.stop()
@@ -272,7 +241,7 @@ def test_ingest_killed_mid_batch_loses_no_item(
     cluster.start_ingest("--batch", "10")
     wait_runs_done(redis_server.url, 7)
     assert_stored_once(db, demo)
-    rows = runs(db)
+    rows = run_rows(db)
     assert len(rows) == 7 and {r["status"] for r in rows} == {"ok"}, rows
     conn = sqlite3.connect(db)
     dup_failures = conn.execute(
@@ -302,7 +271,7 @@ def test_redis_restart_mid_crawl(demo: Any, cluster_factory: Any, redis_server: 
     assert time.monotonic() - t0 >= 1.0
     assert waiter.wait(timeout=180) == 0, waiter.stderr.read() if waiter.stderr else ""
     assert_stored_once(tmp_path / "news.db", demo)
-    assert {r["status"] for r in runs(tmp_path / "news.db")} == {"ok"}
+    assert {r["status"] for r in run_rows(tmp_path / "news.db")} == {"ok"}
     assert all(p.poll() is None for p in cluster.workers.values())
     assert c.server.ping()
 
@@ -458,7 +427,7 @@ def test_enqueue_of_a_site_already_in_the_cluster_is_recorded_skipped(
         timeout=60,
     )
     assert second.returncode == 0 and "skipped" in second.stderr
-    rows = runs(db)
+    rows = run_rows(db)
     assert [(r["site"], r["status"]) for r in rows] == [("cc-edu", "skipped")]
     assert rows[0]["pid"] is not None and "already queued" in rows[0]["reason"]
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import crawl_sites
-from tests.test_scaleout import article_paths, runs, stored
+from tests.helpers import article_paths, client, run_rows, stored
 
 pytestmark = [
     pytest.mark.slow,
@@ -111,7 +111,7 @@ def test_cluster_requests_carry_the_referer_a_local_crawl_sends(
 
 def site_rows(db: Path, site: str) -> list[dict[str, Any]]:
     """Run rows of one site, oldest first."""
-    return [r for r in runs(db) if r["site"] == site]
+    return [r for r in run_rows(db) if r["site"] == site]
 
 
 def run_stats(row: dict[str, Any]) -> dict[str, Any]:
@@ -257,7 +257,6 @@ def test_a_run_the_scheduler_settled_still_clears_its_sources_complete_marks(
     from crawler.distributed.redis_runner import enqueue_argv
     from crawler.runner import crawl_env
     from storage.store import Store
-    from tests.test_scaleout import client
 
     source = "http://127.0.0.1:9/col/index.html"  # a closed local port: the run is settled before any fetch
     config = tmp_path / "sites.toml"
@@ -290,6 +289,6 @@ def test_a_run_the_scheduler_settled_still_clears_its_sources_complete_marks(
         store.mark_run(row["id"], "timeout", "timeout: still running after 2s; stopped (exit code 143)")
     cluster.start_worker("w0")
     wait_for(lambda: not c.active_runs(), 60, "the cancelled run to be answered")
-    assert [(r["status"]) for r in runs(db)] == ["timeout"]
+    assert [(r["status"]) for r in run_rows(db)] == ["timeout"]
     assert complete_marks(db)["/col/index.html"] == 0
     assert json.loads(c.server.hget(c.keys.sources, source))["complete"] == 0

@@ -22,6 +22,7 @@ from crawler.runner import wait_for
 from crawler.sites import Site, parse_sites
 from scheduler import TZ, RunOutcome, Scheduler, first_run_time, period_seconds, scheduler_lock
 from storage.store import Store
+from tests.helpers import run_rows
 
 FAKE = Path(__file__).with_name("fakecrawl.py")
 T = TypeVar("T")
@@ -53,21 +54,8 @@ class FakeRunner:
         )
 
 
-def rows(db: Path, site: str | None = None) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    sql = "SELECT * FROM runs" + (" WHERE site = ?" if site else "") + " ORDER BY id"
-    try:
-        out = [dict(r) for r in conn.execute(sql, (site,) if site else ())]
-    except sqlite3.OperationalError:
-        out = []  # schema not created yet
-    finally:
-        conn.close()
-    return out
-
-
 def statuses(db: Path, site: str) -> list[str]:
-    return [r["status"] for r in rows(db, site)]
+    return [r["status"] for r in run_rows(db, site)]
 
 
 def set_last_start(db: Path, site: str, ago: timedelta, status: str = "ok") -> None:
@@ -174,7 +162,7 @@ def test_many_sites_one_queue_bounded_threads_and_a_spread_start(
     started = sum(runner.starts.values())
     assert started <= 5 * elapsed + 2  # the rate, not 2,000 at once
     assert next(iter(runner.starts)) == "s1999"  # the most overdue first
-    assert not [r for r in rows(db) if r["status"] == "skipped"]
+    assert not [r for r in run_rows(db) if r["status"] == "skipped"]
 
 
 # -- run rules --------------------------------------------------------------------------------------
@@ -189,7 +177,7 @@ def test_overlap_is_skipped_never_two_running(db: Path, stop_later: list[Schedul
             what="two finished runs and a skipped one",
         )
         sched.shutdown(grace=5)
-    all_rows = rows(db, "slow")
+    all_rows = run_rows(db, "slow")
     skipped = [r for r in all_rows if r["status"] == "skipped"]
     assert skipped and all(r["reason"].startswith("previous run") for r in skipped)
     assert not [r for r in all_rows if r["reason"] == "OVERLAP"]
@@ -218,12 +206,12 @@ def test_killed_and_exited_crawls_are_crashed_others_continue(db: Path, stop_lat
         what="repeated crashes while the steady site keeps running",
     )
     sched.shutdown(grace=5)
-    reasons = {r["site"]: r["reason"] for r in rows(db) if r["status"] == "crashed"}
+    reasons = {r["site"]: r["reason"] for r in run_rows(db) if r["status"] == "crashed"}
     assert "SIGKILL" in reasons["killed"] and "mid-run" in reasons["killed"]
     assert reasons["exits"] == "process exit code 0 mid-run"  # exit code 0, yet crashed: status is not rc
     assert reasons["early"] == "process exit code 3 before writing its run row"
-    assert all(r["finished_at"] for r in rows(db) if r["status"] == "crashed")
-    assert "running" not in {r["status"] for r in rows(db)}
+    assert all(r["finished_at"] for r in run_rows(db) if r["status"] == "crashed")
+    assert "running" not in {r["status"] for r in run_rows(db)}
 
 
 def test_hanging_crawl_times_out_and_its_group_is_gone(db: Path) -> None:
@@ -234,7 +222,7 @@ def test_hanging_crawl_times_out_and_its_group_is_gone(db: Path) -> None:
     sched.prepare()
     outcome = sched.run_site("hangs")
     assert outcome.status == "timeout"
-    (row,) = rows(db, "hangs")
+    (row,) = run_rows(db, "hangs")
     assert row["status"] == "timeout" and row["pid"] == outcome.pid and row["finished_at"]
     assert "SIGKILL" in row["reason"]
     grandchild = int(Path(f"{db}.hangs.grandchild").read_text())
@@ -252,7 +240,7 @@ def test_start_marks_rows_of_dead_processes_crashed(db: Path) -> None:
         alive = store.start_run("b", pid=os.getpid())  # e.g. a manual `newsmon crawl` still going
     sched = Scheduler([make_site("a"), make_site("b")], str(db), FakeRunner(db, {}))
     assert sched.prepare() == [gone]
-    by_id = {r["id"]: r for r in rows(db)}
+    by_id = {r["id"]: r for r in run_rows(db)}
     assert by_id[gone]["status"] == "crashed" and by_id[gone]["finished_at"]
     assert by_id[alive]["status"] == "running"
     # ...and the live run of b keeps the scheduler from starting a second one
@@ -321,7 +309,7 @@ def test_global_limit_on_concurrent_crawls(db: Path) -> None:
     t.join()
     assert [o.status for o in outcomes] == ["ok"] * 4
     assert most == 2
-    starts = sorted(r["started_at"] for r in rows(db))
+    starts = sorted(r["started_at"] for r in run_rows(db))
     assert len(starts) == 4
 
 
@@ -334,7 +322,7 @@ def test_shutdown_mid_crawl_commits_items(db: Path) -> None:
     # a crawl that honours SIGTERM stops long before the grace runs out; the generous grace only keeps
     # a loaded CI machine (once: a 5 s grace ran out) from turning slowness into a false failure
     assert sched.shutdown(grace=30) == []  # nothing needed SIGKILL
-    (row,) = rows(db, "busy")
+    (row,) = run_rows(db, "busy")
     assert row["status"] == "failed" and row["reason"].startswith("shutdown")
     import json
 
@@ -349,7 +337,7 @@ def test_shutdown_kills_crawls_that_ignore_sigterm(db: Path) -> None:
     sched.start()
     wait_for(lambda: statuses(db, "hangs") == ["running"], what="the crawl to start")
     assert sched.shutdown(grace=0.5) == ["hangs"]
-    (row,) = rows(db, "hangs")
+    (row,) = run_rows(db, "hangs")
     assert (
         row["status"] == "failed" and row["reason"] == "shutdown: killed by SIGKILL before finishing its run"
     )
@@ -397,7 +385,7 @@ def test_sigterm_to_scheduler_process_exits_within_grace(db: Path, tmp_path: Pat
     proc = subprocess.Popen([sys.executable, str(script)])
     try:
         wait_for(
-            lambda: db.exists() and any(r["new_items"] is None for r in rows(db, "busy")), what="a crawl"
+            lambda: db.exists() and any(r["new_items"] is None for r in run_rows(db, "busy")), what="a crawl"
         )
         with Store(db, migrate_schema=False) as store:
             wait_for(lambda: store.db["articles"].count >= 3, what="committed items")
@@ -405,7 +393,7 @@ def test_sigterm_to_scheduler_process_exits_within_grace(db: Path, tmp_path: Pat
         assert proc.wait(timeout=40) == 0  # within the grace: the crawl was not SIGKILLed
     finally:
         proc.kill()
-    (row,) = rows(db, "busy")
+    (row,) = run_rows(db, "busy")
     assert row["reason"].startswith("shutdown")
     import json
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from crawler.runner import wait_for
 from tests.conftest import DEMO_SETTINGS
-from tests.test_scheduler import rows, wait_for
+from tests.helpers import run_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = DEMO_SETTINGS
@@ -43,7 +44,7 @@ def test_four_sites_together_on_a_fresh_database(config: Path, tmp_path: Path) -
     argv = schedule_argv(db, config, "--once", "--max-crawls", "4", "--log-dir", str(logs), *site_args)
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    runs = rows(db)
+    runs = run_rows(db)
     assert sorted(r["site"] for r in runs) == sorted(names)
     assert {r["status"] for r in runs} == {"ok"}, [(r["site"], r["status"], r["reason"]) for r in runs]
     assert all(r["new_items"] > 0 for r in runs)
@@ -53,7 +54,7 @@ def test_four_sites_together_on_a_fresh_database(config: Path, tmp_path: Path) -
     # a second --once right after: nothing is due
     again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "no site is due" in again.stderr
-    assert len(rows(db)) == 4
+    assert len(run_rows(db)) == 4
 
 
 def test_sigterm_mid_crawl_commits_scraped_items(demo_server: Any, config: Path, tmp_path: Path) -> None:
@@ -70,7 +71,7 @@ def test_sigterm_mid_crawl_commits_scraped_items(demo_server: Any, config: Path,
             timeout=30,
             what="the crawl to fetch some articles",
         )
-        (row,) = rows(db, "gov-cn")
+        (row,) = run_rows(db, "gov-cn")
         assert row["status"] == "running"
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -79,7 +80,7 @@ def test_sigterm_mid_crawl_commits_scraped_items(demo_server: Any, config: Path,
         assert time.monotonic() - t0 < 20
     finally:
         proc.kill()
-    (row,) = rows(db, "gov-cn")
+    (row,) = run_rows(db, "gov-cn")
     assert row["status"] == "failed" and row["reason"].startswith("shutdown"), row
     stats = json.loads(row["stats"])
     conn = sqlite3.connect(db)

@@ -16,7 +16,7 @@ from crawler.cli import main
 from storage import search
 from storage.db import connect, open_db
 from storage.store import Store
-from tests.test_export import make_db
+from tests.helpers import make_db
 
 
 def art(url: str, title: str, body: str, **kw: object) -> dict:

@@ -17,7 +17,7 @@ from crawler.cli import main
 from crawler.commands.serve import build_datasette
 from storage.datasette_meta import QUERIES, build_metadata
 from tests.conftest import start_server
-from tests.test_export import ARTICLES, make_db
+from tests.helpers import ARTICLES, make_db
 
 ROOT = Path(__file__).resolve().parent.parent
 

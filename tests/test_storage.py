@@ -11,21 +11,7 @@ import pytest
 from storage.db import StorageError, connect, open_db, write_transaction
 from storage.schema import MIGRATIONS
 from storage.store import Store
-
-
-def art(url: str, body: str = "正文第一段。正文第二段。", **kw: object) -> dict:
-    from crawler.signatures import content_hash
-
-    row = {
-        "url": url,
-        "site": kw.pop("site", "s1"),
-        "title": kw.pop("title", "标题"),
-        "body_text": body,
-        "content_hash": content_hash(body),
-        "published_at": "2023-11-28T09:30:00+08:00",
-    }
-    row.update(kw)
-    return row
+from tests.helpers import art
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ and footer learns them, stores the counts, and the next run extracts each short 
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ import pytest
 from storage.store import Store
 from storage.templates import add_template_pages, load_template_counts
 from tests.conftest import crawl_sites
-from tests.test_extract_template import FOOTER, SIDEBAR
+from tests.helpers import FOOTER, HTML, SIDEBAR, LocalServer, send
 
 pytestmark = pytest.mark.slow
 
@@ -29,24 +27,11 @@ class Site:
 
     def __init__(self) -> None:
         self.ids: list[int] = []
-        site = self
+        self.server = LocalServer(self._serve).start()
+        self.base = self.server.base
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                data = site.answer(self.path).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def _serve(self, handler: Any) -> None:
+        send(handler, (200, {"Content-Type": HTML}, self.answer(handler.path).encode()))
 
     def answer(self, path: str) -> str:
         if path == "/robots.txt":
@@ -69,8 +54,7 @@ class Site:
 def site() -> Iterator[Site]:
     s = Site()
     yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    s.server.stop()
 
 
 def bodies(db: Path) -> dict[int, str]:

@@ -3,89 +3,25 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from crawler import signatures as dedup
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-
-class Receiver:
-    """A webhook endpoint on 127.0.0.1 that records Apprise json:// posts; can fail (500) or be closed."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.requests = 0
-        self.status = 200
-        recv = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                recv.requests += 1
-                if recv.status == 200:
-                    recv.messages.append(json.loads(body))
-                self.send_response(recv.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        """Apprise URL posting JSON to this receiver."""
-        return f"json://127.0.0.1:{self.port}/hook"
-
-    def close(self) -> None:
-        """Stop listening: connections are refused from now on."""
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def item(url: str, body: str, *, site: str = "s1", title: str = "标题", published: str | None = None) -> dict:
-    """An article item as the pipeline hands it to Store.save_articles."""
-    return {
-        "url": url, "site": site, "title": title, "published_at": published or "2023-11-28T09:30:00+08:00",
-        "body_text": body, "content_hash": dedup.content_hash(body), "signature": dedup.signature(body),
-    }  # fmt: skip
-
-
-def long_body(topic: str, n: int = 12) -> str:
-    """A body about `topic`, long enough for near-duplicate detection and distinct for each topic."""
-    import random
-
-    rng = random.Random(topic)
-    pool = "工作会议推进发展建设改革创新服务群众经济社会项目企业产业政策落实部署安排调研检查督导完善机制"
-    sentences = ["".join(rng.choice(pool) for _ in range(24)) + "。" for _ in range(n)]
-    return topic + "。\n" + "\n".join(sentences)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# tests
-
-import sqlite3  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from crawler.cli import main  # noqa: E402
-from crawler.sites import ConfigError  # noqa: E402
-from crawler.watchconfig import check_regex, load_watches, parse_watches, watch_from_options  # noqa: E402
-from storage import search  # noqa: E402
-from storage import watch_match as M  # noqa: E402
-from storage import watches as W  # noqa: E402
-from storage.db import open_db  # noqa: E402
-from storage.store import Store  # noqa: E402
+from crawler.cli import main
+from crawler.sites import ConfigError
+from crawler.watchconfig import check_regex, load_watches, parse_watches, watch_from_options
+from storage import search
+from storage import watch_match as M
+from storage import watches as W
+from storage.db import open_db
+from storage.store import Store
+from tests.helpers import item, long_body
 
 
 def matches(

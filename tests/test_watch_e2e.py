@@ -11,7 +11,7 @@ import pytest
 
 from storage.search import is_cjk
 from tests.conftest import crawl_sites, newsmon
-from tests.test_watch import Receiver
+from tests.helpers import Receiver
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from storage import watch_notify as N
 from storage import watch_targets
 from storage import watches as W
 from storage.store import Store
-from tests.test_watch import Receiver, item, long_body
+from tests.helpers import Receiver, item, long_body
 
 T0 = datetime(2023, 12, 1, 8, 0, tzinfo=UTC)
 

@@ -12,6 +12,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.helpers import send
+
 PARA = (
     "<p>长春市人民政府召开常务会议，研究部署优化营商环境、推动高质量发展等重点工作，会议强调要狠抓落实。</p>"
 )
@@ -120,13 +122,7 @@ class HostileServer:
                 ctype: str = "text/html; charset=utf-8",
                 headers: dict[str, str] | None = None,
             ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(body)
+                send(self, (status, {"Content-Type": ctype, **(headers or {})}, body))
 
             def redirect(self, location: str, status: int = 302) -> None:
                 self.send(status, b"", headers={"Location": location})
@@ -207,82 +203,3 @@ class HostileServer:
                 return self.send(404, b"not found")
 
         return Handler
-
-
-Route = tuple[int, dict[str, str], bytes]  # status, headers, body
-
-
-class RouteServer:
-    """A threaded 127.0.0.1 (or other loopback) server answering fixed routes and recording every request.
-
-    `routes` maps a path to (status, headers, body) or to a callable(handler) doing its own writing;
-    any other path is a 404. Used as the "other service" that must receive nothing, and as a site.
-    """
-
-    def __init__(self, host: str = "127.0.0.1", routes: dict[str, Any] | None = None) -> None:
-        self.routes: dict[str, Any] = dict(routes or {})
-        self.seen: list[str] = []
-        self.hosts: list[str] = []
-        self.httpd = ThreadingHTTPServer((host, 0), self._handler())
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.netloc = f"{host}:{self.port}"
-        self.base = f"http://{self.netloc}"
-
-    def __enter__(self) -> RouteServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                server.seen.append(self.path)
-                server.hosts.append(self.headers.get("Host", ""))
-                route = server.routes.get(self.path.split("?")[0])
-                if callable(route):
-                    route(self)
-                    return
-                status, headers, body = route or (404, {}, b"not found")
-                self.send_response(status)
-                headers = {"Content-Type": "text/html; charset=utf-8", **headers}
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_POST = do_GET  # noqa: N815 - webhook receivers are POSTed to
-
-        return Handler
-
-
-def page(body: str | bytes, ctype: str = "text/html; charset=utf-8", **headers: str) -> Route:
-    """A 200 route."""
-    return 200, {"Content-Type": ctype, **headers}, body.encode() if isinstance(body, str) else body
-
-
-def send(handler: Any, route: Route) -> None:
-    """Answer a request with a (status, headers, body) route, from a callable route that did its own work."""
-    status, headers, body = route
-    handler.send_response(status)
-    for k, v in headers.items():
-        handler.send_header(k, v)
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
-
-
-def moved(location: str, status: int = 302) -> Route:
-    """A redirect route."""
-    return status, {"Location": location}, b""

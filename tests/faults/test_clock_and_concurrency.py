@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEMO_SETTINGS, ROOT, crawl_sites, newsmon
-from tests.faults.hostile import RouteServer, article, page, send
+from tests.faults.hostile import article
+from tests.helpers import RouteServer, crawl_command, page, send
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -66,19 +66,7 @@ def test_two_crawls_of_one_site_at_once(tmp_path: Path) -> None:
     with _site(gate) as site:
         config = _config(tmp_path, site.base)
         db = tmp_path / "n.db"
-        sets = [f"--set={k}={v}" for k, v in {**DEMO_SETTINGS, "DOWNLOAD_TIMEOUT": "60"}.items()]
-        cmd = [
-            sys.executable,
-            "-m",
-            "crawler.cli",
-            "crawl",
-            "--db",
-            str(db),
-            "--sites",
-            str(config),
-            *sets,
-            "s",
-        ]
+        cmd = crawl_command(db, config, "s", settings={**DEMO_SETTINGS, "DOWNLOAD_TIMEOUT": "60"})
         first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                  env=dict(os.environ))  # fmt: skip
         try:

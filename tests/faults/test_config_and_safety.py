@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +13,7 @@ from hypothesis import strategies as st
 
 from crawler.extract.dates import parse_date
 from tests.conftest import crawl_sites, newsmon
+from tests.helpers import RouteServer, page
 
 pytestmark = pytest.mark.faults
 
@@ -53,61 +51,34 @@ def test_duplicate_site_names(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "duplicate site name" in proc.stderr
 
 
-class _Recorder(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, host: str, page: str) -> None:
-        self.seen: list[str] = []
-        self.page = page
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                server.seen.append(self.path)
-                body = server.page.encode() if self.path == "/list.html" else b"<html><body>no</body></html>"
-                self.send_response(200 if self.path in ("/list.html", "/robots.txt") else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        super().__init__((host, 0), Handler)
+def _recorder(host: str, listing: str) -> RouteServer:
+    """A server that answers /list.html with `listing`, /robots.txt with a page, anything else 404."""
+    return RouteServer(
+        host, {"/list.html": page(listing), "/robots.txt": page("<html><body>no</body></html>")}
+    )
 
 
 @pytest.mark.slow
 def test_crawls_request_only_configured_hosts(tmp_path: Path) -> None:
     """Links to other hosts on a list page (even on this machine) are never requested."""
-    other = _Recorder("127.0.0.2", "")
-    threading.Thread(target=other.serve_forever, daemon=True).start()
-    other_base = f"http://127.0.0.2:{other.server_address[1]}"
-    links = "".join(
-        f'<li><a href="{other_base}/a/t20231128_{i}.html">别的网站的文章标题{i}</a></li>' for i in range(5)
-    )
-    links += f'<li><a href="http://127.0.0.1:{other.server_address[1]}/a/t20231128_9.html">另一个端口的文章</a></li>'
-    site = _Recorder("127.0.0.1", f"<html><body><ul>{links}</ul></body></html>")
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    try:
-        config = tmp_path / "sites.toml"
-        config.write_text(
-            '[[site]]\nname = "mine"\nsources = [{ url = '
-            f'"http://127.0.0.1:{site.server_address[1]}/list.html" }}]\n',
-            encoding="utf-8",
+    with _recorder("127.0.0.2", "") as other:
+        links = "".join(
+            f'<li><a href="{other.base}/a/t20231128_{i}.html">别的网站的文章标题{i}</a></li>'
+            for i in range(5)
         )
-        proc = crawl_sites(tmp_path / "n.db", config)
-        assert other.seen == []
-        assert set(site.seen) <= {"/robots.txt", "/list.html"}
-        assert proc.returncode == 1  # no article links of its own: a failed run, said clearly
-        status, reason = (
-            sqlite3.connect(tmp_path / "n.db").execute("SELECT status, reason FROM runs").fetchone()
-        )
-        assert status == "failed" and "no article links" in reason
-    finally:
-        for s in (other, site):
-            s.shutdown()
-            s.server_close()
+        links += f'<li><a href="http://127.0.0.1:{other.port}/a/t20231128_9.html">另一个端口的文章</a></li>'
+        with _recorder("127.0.0.1", f"<html><body><ul>{links}</ul></body></html>") as site:
+            config = tmp_path / "sites.toml"
+            config.write_text(
+                f'[[site]]\nname = "mine"\nsources = [{{ url = "{site.base}/list.html" }}]\n',
+                encoding="utf-8",
+            )
+            proc = crawl_sites(tmp_path / "n.db", config)
+            assert other.seen == []
+            assert set(site.seen) <= {"/robots.txt", "/list.html"}
+    assert proc.returncode == 1  # no article links of its own: a failed run, said clearly
+    status, reason = sqlite3.connect(tmp_path / "n.db").execute("SELECT status, reason FROM runs").fetchone()
+    assert status == "failed" and "no article links" in reason
 
 
 @settings(max_examples=300)

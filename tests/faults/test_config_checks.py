@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import crawl_sites, newsmon
-from tests.faults.hostile import RouteServer, article
+from tests.faults.hostile import article
+from tests.helpers import RouteServer
 
 pytestmark = pytest.mark.faults
 

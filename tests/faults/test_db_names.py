@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import crawl_sites
-from tests.faults.hostile import RouteServer, article, page
+from tests.faults.hostile import article
+from tests.helpers import RouteServer, page
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import crawl_sites
-from tests.faults.hostile import RouteServer, article, page, send
+from tests.faults.hostile import article
+from tests.helpers import RouteServer, page, send
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import DEMO_SETTINGS, ROOT, crawl_sites, start_server
+from tests.conftest import ROOT, crawl_sites, start_server
+from tests.helpers import crawl_command
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -26,22 +27,6 @@ def _expected(srv) -> set[str]:
 
     # the servers here answer the "slow" page in 0.2 s, well inside the 2 s timeout: every article counts
     return {canonicalize_url(a["url"]) for a in srv.truth(bodies=False)["articles"]}
-
-
-def _crawl_cmd(db: Path, config: Path, *extra: str) -> list[str]:
-    sets = [f"--set={k}={v}" for k, v in DEMO_SETTINGS.items()]
-    return [
-        sys.executable,
-        "-m",
-        "crawler.cli",
-        "crawl",
-        "--db",
-        str(db),
-        "--sites",
-        str(config),
-        *sets,
-        *extra,
-    ]
 
 
 def test_sigkill_mid_write_many_times(tmp_path: Path) -> None:
@@ -58,7 +43,7 @@ def test_sigkill_mid_write_many_times(tmp_path: Path) -> None:
         kills = 0
         for _ in range(6):
             proc = subprocess.Popen(
-                _crawl_cmd(db, config, "--all", "--set=NEWSMON_BATCH_SIZE=3", "--parallel=2"),
+                crawl_command(db, config, "--all", "--set=NEWSMON_BATCH_SIZE=3", "--parallel=2"),
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -91,7 +76,7 @@ def test_sigkill_mid_write_many_times(tmp_path: Path) -> None:
             conn.close()
         assert kills >= 3
         final = subprocess.run(
-            _crawl_cmd(db, config, "--all"), cwd=ROOT, capture_output=True, text=True, timeout=300
+            crawl_command(db, config, "--all"), cwd=ROOT, capture_output=True, text=True, timeout=300
         )
         assert final.returncode == 0, final.stdout + final.stderr[-2000:]
     conn = sqlite3.connect(db)

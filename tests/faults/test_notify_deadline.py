@@ -13,24 +13,9 @@ import pytest
 from storage import watch_notify as N
 from storage import watches as W
 from storage.store import Store
-from tests.faults.hostile import RouteServer
-from tests.test_watch import item, long_body
+from tests.helpers import RouteServer, item, long_body, trickle
 
 pytestmark = pytest.mark.faults
-
-
-def _trickle(h: Any) -> None:
-    h.rfile.read(int(h.headers.get("Content-Length") or 0))
-    h.send_response(200)
-    h.send_header("Content-Length", "100000")
-    h.end_headers()
-    try:
-        for _ in range(60):  # one byte every 2 s: each socket read succeeds, the answer never ends
-            h.wfile.write(b"x")
-            h.wfile.flush()
-            time.sleep(2)
-    except OSError:
-        pass
 
 
 def _silent(h: Any) -> None:
@@ -38,7 +23,7 @@ def _silent(h: Any) -> None:
     time.sleep(60)  # accepts, reads, never answers
 
 
-@pytest.mark.parametrize("route", [_trickle, _silent])
+@pytest.mark.parametrize("route", [trickle, _silent])
 def test_a_slow_receiver_cannot_hold_the_process(tmp_path: Path, route: Any) -> None:
     srv = RouteServer(routes={"/hook/t": route})
     with srv, Store(tmp_path / "news.db") as store:

@@ -9,7 +9,7 @@ import pytest
 
 from storage.store import Store
 from tests.conftest import newsmon
-from tests.test_watch import Receiver, item, long_body
+from tests.helpers import Receiver, item, long_body
 
 pytestmark = pytest.mark.faults
 

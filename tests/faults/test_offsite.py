@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import crawl_sites
-from tests.faults.hostile import RouteServer, article, moved, page
+from tests.faults.hostile import article
+from tests.helpers import RouteServer, moved, page
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

@@ -18,8 +18,8 @@ import pytest
 
 from crawler.runner import wait_for
 from tests.conftest import DEMO_SETTINGS, ROOT
-from tests.faults.hostile import RouteServer, article, page, send
-from tests.faults.test_notify_deadline import _trickle
+from tests.faults.hostile import article
+from tests.helpers import RouteServer, page, send, trickle
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -50,7 +50,7 @@ def test_schedule_once_ends_after_a_killed_crawl(tmp_path: Path, runtime: str) -
 
     links = "".join(f'<li><a href="/a/t20231128_{i}.html">振兴测试文章标题{i}</a></li>' for i in (1, 2))
     routes = {"/list.html": page(f"<ul>{links}</ul>"), "/a/t20231128_1.html": page(article("振兴测试文章一")),
-              "/a/t20231128_2.html": held, "/hook/t": _trickle}  # fmt: skip
+              "/a/t20231128_2.html": held, "/hook/t": trickle}  # fmt: skip
     with RouteServer(routes=routes) as site:
         config = tmp_path / "sites.toml"
         config.write_text(f'[[site]]\nname = "s"\nevery = "1h"\nsources = [{{ url = "{site.base}/list.html" }}]\n'

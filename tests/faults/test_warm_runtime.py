@@ -21,7 +21,7 @@ from crawler.runtime import WarmRunner
 from crawler.sites import load_sites
 from scheduler import Scheduler
 from tests.conftest import DEMO_SETTINGS
-from tests.test_scheduler import rows
+from tests.helpers import run_rows
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +87,7 @@ def test_a_stuck_run_in_the_shared_runtime_is_stopped_while_the_others_finish_ok
     assert runner.fallbacks == 0 and len(workers) == 1  # every run was forked by the one warm worker
     assert outcomes["stuck"].status == "timeout", outcomes["stuck"]
     assert "still running after 4s" in outcomes["stuck"].reason
-    by_site = {r["site"]: r for r in rows(db)}
+    by_site = {r["site"]: r for r in run_rows(db)}
     assert by_site["stuck"]["status"] == "timeout"
     for name in ("changchun-gov", "jilin-gov", "jiutai-gov"):
         assert by_site[name]["status"] == "ok", by_site[name]
@@ -113,7 +113,7 @@ def test_a_killed_run_is_crashed_and_a_killed_worker_loses_no_run(demo_server: A
         for t in threads:
             t.start()
         running = wait_for(lambda: len(sched.running()) == 2 and sched.running(), 30, "two runs")
-        wait_for(lambda: len([r for r in rows(db) if r["status"] == "running"]) == 2, 30, "two run rows")
+        wait_for(lambda: len([r for r in run_rows(db) if r["status"] == "running"]) == 2, 30, "two run rows")
         (worker,) = runner.worker_pids()
         os.kill(worker, signal.SIGKILL)  # the shared runtime dies: its runs go on, followed by pid
         os.killpg(running["gov-cn"], signal.SIGKILL)  # one run dies

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DEMO_SETTINGS, ROOT, newsmon
-from tests.faults.hostile import PARA, RouteServer, article, page
+from tests.faults.hostile import PARA, article
+from tests.helpers import RouteServer, page
 
 pytestmark = pytest.mark.faults
 
