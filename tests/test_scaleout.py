@@ -141,11 +141,12 @@ def test_politeness_holds_for_the_whole_cluster(
     times = sorted(e["time"] for e in demo.request_log("cc-edu", detail=True))
     assert len(times) >= 10
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    # lease times come from Redis, arrival times from the server: a request that reaches the server
-    # late (a loaded machine once delayed one by 30 ms) shortens the gap after it, so single gaps get
-    # a third of the delay of slack; without the lease they would be a few ms, and the median holds
-    assert min(gaps) >= delay * 2 / 3, [round(g, 3) for g in gaps]
-    assert statistics.median(gaps) >= delay, [round(g, 3) for g in gaps]
+    # the lease paces starts in Redis; the server sees arrivals, which a loaded machine delays by
+    # different amounts between the lease and the socket (tens of ms at load 3, over 100 ms at load 8),
+    # shortening single gaps. Without the lease three workers would send within a few ms of each
+    # other, so a third of the delay still tells the two apart, and the typical gap is the delay.
+    assert min(gaps) >= delay / 3, [round(g, 3) for g in gaps]
+    assert statistics.median(gaps) >= delay * 0.9, [round(g, 3) for g in gaps]
     assert sum(1 for n in pages_by_worker(redis_server.url).values() if n) >= 2  # really several workers
 
 
