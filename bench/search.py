@@ -92,6 +92,12 @@ def load(path: str, rows: list[tuple], scheme: str) -> dict:
     return out
 
 
+def median_run(found: list[dict]) -> dict:
+    """The last load's sizes with the median rates of all loads (and every run's wall rate)."""
+    rates = {k: statistics.median(r[k] for r in found) for k in ("rows_per_s", "cpu_rows_per_s")}
+    return {**found[-1], **rates, "all_rows_per_s": [round(r["rows_per_s"]) for r in found]}
+
+
 def timed(fn, repeat: int) -> float:
     """Median milliseconds of fn() over `repeat` runs."""
     times = []
@@ -135,6 +141,7 @@ def main() -> int:
     ap.add_argument(
         "--trigram", type=int, default=None, help="articles for the trigram baseline (default 3000)"
     )
+    ap.add_argument("--repeat", type=int, default=3, help="loads of none and bigram; medians reported")
     args = ap.parse_args()
     n = args.articles or (2000 if args.quick else 10_000)
     n_tri = args.trigram or (1000 if args.quick else 3000)
@@ -147,12 +154,15 @@ def main() -> int:
         f"({body_bytes / len(rows) / 3:.0f} chars/article), title+body {text_bytes / 1e6:.2f} MB"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        none = load(os.path.join(tmp, "none.db"), rows, "none")
-        big = load(os.path.join(tmp, "bigram.db"), rows, "bigram")
+        runs: dict[str, list[dict]] = {"none": [], "bigram": []}
+        for i in range(max(1, args.repeat)):
+            for scheme, found in runs.items():
+                found.append(load(os.path.join(tmp, f"{scheme}{i}.db"), rows, scheme))
+        none, big = median_run(runs["none"]), median_run(runs["bigram"])
         tri_rows = rows[:n_tri]
         tri_body = sum(len(r[5].encode()) for r in tri_rows)
         tri = load(os.path.join(tmp, "trigram.db"), tri_rows, "trigram")
-        q = queries(os.path.join(tmp, "bigram.db"), repeat=5 if args.quick else 20)
+        q = queries(os.path.join(tmp, f"bigram{len(runs['bigram']) - 1}.db"), repeat=5 if args.quick else 20)
     ratio = big["index_bytes"] / body_bytes
     tri_ratio = tri["index_bytes"] / tri_body
     print()
@@ -171,6 +181,9 @@ def main() -> int:
         f"optimize took {big['optimize_s']:.2f} s; index / (title+body) {big['index_bytes'] / text_bytes:.2f}x"
     )
     print(f"file size with / without index: {big['file_bytes'] / none['file_bytes']:.2f}x")
+    print(
+        f"rows/s of each load (median above): none {none['all_rows_per_s']}, bigram {big['all_rows_per_s']}"
+    )
     print()
     print(
         f"{'query':<12} {'chars':>5} {'hits':>6} {'instr':>6} {'count ms':>9} {'top20 ms':>9} {'scan ms':>8}"
@@ -196,6 +209,7 @@ def main() -> int:
         "insert_rows_per_s_without_index": round(none["rows_per_s"]),
         "insert_cpu_rows_per_s_with_index": round(big["cpu_rows_per_s"]),
         "insert_cpu_rows_per_s_without_index": round(none["cpu_rows_per_s"]),
+        "insert_loads": len(big["all_rows_per_s"]),
         "file_bytes_with_index": big["file_bytes"],
         "file_bytes_without_index": none["file_bytes"],
         "query_ms_2char": med(WORDS_2, "top20_ms"),
