@@ -344,3 +344,10 @@ def m011_watch_events(db: sqlite_utils.Database) -> None:
 def m012_attachments_text(db: sqlite_utils.Database) -> None:
     """Attached documents once per content hash, linked to articles, with their own full-text index (#16)."""
     attachments.create(db)
+
+
+@MIGRATIONS()
+def m013_fulltext_ascii(db: sqlite_utils.Database) -> None:
+    """articles_fts read by the ascii tokenizer from text folded as unicode61 would (storage/search.py): the
+    same tokens, indexed twice as fast (issue #18); the index is re-created and every original re-indexed."""
+    search.upgrade(db)

@@ -14,19 +14,23 @@ that must all occur (AND).
 
 The FTS table is contentless (the text lives once, in ``articles``) with ``rowid = articles.id``; only
 originals are indexed (exact copies have ``body_text`` NULL and share the first copy's body). Triggers on
-``articles`` call the SQL function ``newsmon_fts_tokens_v1``, registered on every connection by
+``articles`` call the SQL function ``newsmon_fts_tokens_v2``, registered on every connection by
 ``storage.db.connect()`` (``setup_connection``); a writer without it fails loudly instead of letting the index drift. The function
-name carries a version: a contentless FTS5 delete must be given exactly the tokens that were indexed, so a
-change to the tokenization needs a new name, new triggers and ``rebuild()`` in a migration.
+name carries a version: a contentless FTS5 delete must be given exactly the text that was indexed, so a
+change to the indexed text needs a new name, new triggers and a rebuild in a migration (``upgrade()``).
 
-Bulk indexing (issue #18): FTS5 flushes its pending terms into a new segment at every statement
-savepoint, so indexing one row per trigger-fired statement wrote one segment per article and merges
-capped ingestion at ~1,000 rows/s. Instead the insert trigger only queues the new row's id in
-``articles_fts_queue``; ``flush()`` indexes the whole queue with one INSERT … SELECT (one segment per
-batch) and is run by ``storage.connection.write_transaction`` just before COMMIT (before-commit work), so every write transaction
-leaves the index complete. Deletes and updates of a row still waiting in the queue only touch the queue.
-A writer outside ``write_transaction`` leaves its rows queued until the next write transaction or
-``search()`` on a writable connection flushes them.
+Bulk indexing (issue #18): FTS5 writes a segment at every statement savepoint, so the insert trigger only
+queues the new row's id in ``articles_fts_queue``; ``flush()``, run by ``storage.connection.write_transaction``
+just before COMMIT, makes the queued rows' text in one vectorized pass and inserts it with one executemany
+(one segment per transaction), so every write transaction leaves the index complete. Deletes and updates
+of a row still queued only touch the queue; rows a writer outside ``write_transaction`` queued are
+indexed by the next write transaction or ``search()`` on a writable connection.
+
+unicode61 spent half of FTS5's insert time decoding and folding CJK characters, so articles_fts uses the
+``ascii`` tokenizer (non-ASCII characters are token characters, copied as they are) on text in which every
+non-ASCII character already is what unicode61 makes of it: itself, its fold (``É`` -> ``e``), nothing
+(combining marks) or a separator (``、``, ``・``), a map learnt from SQLite's unicode61 (``_index_chars``).
+The index holds unicode61's tokens, and a query phrase reads the same in the attachments' unicode61 index.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import functools
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import sqlite_utils
@@ -43,31 +48,25 @@ from storage.connection import add_before_commit, write_transaction
 
 FTS_TABLE = "articles_fts"
 ATTACHMENTS_FTS = "attachments_fts"  # attachment text, same tokens (storage/attachments.py)
-TOKENS_FUNCTION = "newsmon_fts_tokens_v1"
+TOKENS_FUNCTION = "newsmon_fts_tokens_v2"  # index_text: the text of articles_fts
+OLD_TOKENS_FUNCTION = "newsmon_fts_tokens_v1"  # index_tokens, for triggers of a database not yet upgraded
 QUERY_FUNCTION = "newsmon_fts_query"
-TOKENIZE = "unicode61 remove_diacritics 2"
+TOKENIZE = "unicode61 remove_diacritics 2"  # what the tokens mean (the attachments' index uses it as is)
+INDEX_TOKENIZE = "ascii"  # articles_fts: reads text already folded as TOKENIZE would (index_text)
 AUTOMERGE = 16
+FILL_ROWS = 2000  # rows read and indexed at a time by a rebuild
 
 # CJK ideographs (incl. extension A, compatibility and the supplementary planes), 々〆〇, kana, hangul.
-_CJK_RANGES = (
-    (0x3005, 0x3007),
-    (0x3040, 0x30FF),
-    (0x3400, 0x4DBF),
-    (0x4E00, 0x9FFF),
-    (0xAC00, 0xD7AF),
-    (0xF900, 0xFAFF),
-    (0x20000, 0x3134F),
-)
-_CJK_BMP = np.zeros(0x10000, dtype=bool)
-for _lo, _hi in _CJK_RANGES:
-    _CJK_BMP[_lo : min(_hi, 0xFFFF) + 1] = True
+_CJK_RANGES = ((0x3005, 0x3007), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF),
+               (0xF900, 0xFAFF), (0x20000, 0x3134F))  # fmt: skip
 _SPACE = 32
+_UNKNOWN = 0xFFFFFFFF  # not yet learnt from unicode61 (_index_chars)
 _TRAILING = re.compile(r"[\W_]+$")  # punctuation after a query word's last letter
 _NO_MATCH = '""'  # the empty phrase: a query without letters or digits matches nothing
 
 _CREATE = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
-    body, title, content='', tokenize='{TOKENIZE}'
+    body, title, content='', tokenize='{INDEX_TOKENIZE}'
 )"""
 QUEUE_TABLE = f"{FTS_TABLE}_queue"
 _CREATE_QUEUE = f"CREATE TABLE IF NOT EXISTS {QUEUE_TABLE} (id INTEGER PRIMARY KEY)"
@@ -103,42 +102,112 @@ def is_cjk(ch: str) -> bool:
 
 
 @functools.cache
-def _fold_table() -> np.ndarray:
-    """BMP code point -> its NFKC form where that is one character (full-width Latin and digits,
-    compatibility ideographs, ideographic space); other characters map to themselves. Built once (~50 ms)."""
-    table = np.arange(0x10000, dtype="<u4")
-    for c in range(0x10000):
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per code point: its NFKC form where that is one character (full-width Latin and digits, compatibility
+    ideographs; built once, ~50 ms), whether that is CJK, and what unicode61 makes of it (_index_chars)."""
+    fold = np.arange(0x110000, dtype="<u4")
+    for c in range(0x80, 0x10000):
         if not 0xD800 <= c < 0xE000:
             folded = unicodedata.normalize("NFKC", chr(c))
             if len(folded) == 1:
-                table[c] = ord(folded)
-    return table
+                fold[c] = ord(folded)
+    cjk = np.zeros(0x110000, dtype=bool)
+    for lo, hi in _CJK_RANGES:
+        cjk[lo : hi + 1] = True
+    as_unicode61 = np.where(fold < 0x80, fold, _UNKNOWN).astype("<u4")  # ascii reads ASCII as unicode61 does
+    return fold, np.take(cjk, fold), as_unicode61
 
 
 def _folded(text: str) -> np.ndarray:
     """Code points of `text` with the one-character NFKC folds applied."""
-    cp = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-    return np.where(cp < 0x10000, _fold_table()[cp & 0xFFFF], cp)
+    return np.take(_tables()[0], np.frombuffer(text.encode("utf-32-le"), dtype="<u4"))
+
+
+def _index_chars(raw: np.ndarray) -> np.ndarray:
+    """What unicode61 makes of each code point's fold: itself, its own fold (É -> e), 0 (dropped: combining
+    marks) or a space (a separator). A memo of SQLite's behaviour, learnt per code point on first sight."""
+    fold, _, as_unicode61 = _tables()
+    chars = np.take(as_unicode61, raw)
+    if chars.size and chars.max() == _UNKNOWN:
+        new = np.unique(raw[chars == _UNKNOWN])
+        as_unicode61[new] = _learn(np.take(fold, new).tolist())
+        chars = np.take(as_unicode61, raw)
+    return chars
+
+
+def _learn(cps: list[int]) -> list[int]:
+    """Ask SQLite's unicode61 what it makes of each code point X between two letters: the token "qXq" (X
+    folded, maybe to itself), "qq" (X dropped) or two tokens "q" (X a separator)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='{TOKENIZE}')")
+        conn.execute("CREATE VIRTUAL TABLE probe_terms USING fts5vocab(probe, 'instance')")
+        conn.executemany("INSERT INTO probe (rowid, x) VALUES (?, ?)", enumerate(f"q{chr(c)}q" for c in cps))
+        terms: dict[int, list[str]] = {}
+        for doc, term in conn.execute("SELECT doc, term FROM probe_terms"):
+            terms.setdefault(doc, []).append(term)
+    finally:
+        conn.close()
+    return [
+        _SPACE if t[0] == "q" else 0 if t[0] == "qq" else ord(t[0][1])
+        for t in map(terms.get, range(len(cps)))
+    ]
+
+
+def _render(texts: Sequence[str], *, for_index: bool) -> list[str]:
+    """index_tokens of each text (index_texts with for_index), all of them in one vectorized pass."""
+    joined = "".join(texts)
+    if not joined:
+        return ["" for _ in texts]
+    # Vectorized over the batch: every CJK character c becomes " c<next CJK character of its text, or
+    # nothing> ", so "长春市" reads "长春 春市 市"; other characters stay where they are. For the index,
+    # "nothing" is a space (the same tokens, and no pass to drop it).
+    fold, cjk_of, _ = _tables()
+    raw = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4")
+    cjk = np.take(cjk_of, raw)
+    chars = _index_chars(raw) if for_index else np.take(fold, raw)
+    ends = np.cumsum([len(t) for t in texts])
+    pair = cjk[:-1] & cjk[1:]
+    pair[ends[(ends > 0) & (ends < raw.size)] - 1] = False  # no bigram across two texts
+    follow = np.full(raw.size, _SPACE if for_index else 0, dtype="<u4")
+    np.copyto(follow[:-1], chars[1:], where=pair)
+    width = cjk * 3 + 1  # a CJK character takes four places: space, itself, its follower, space
+    at = np.cumsum(width)
+    at -= width
+    out = np.full(int(at[-1] + width[-1]), _SPACE, dtype="<u4")
+    np.put(out, at + cjk, chars)
+    some = np.flatnonzero(cjk)
+    np.put(out, np.take(at, some) + 2, np.take(follow, some))
+    starts = np.append(at, out.size)[np.append(0, ends)]
+    if not (for_index and chars.all()):  # drop the nothings (and what unicode61 drops)
+        kept = out != 0
+        starts = np.append(0, np.cumsum(kept))[starts]
+        out = out[kept]
+    flat = out.tobytes().decode("utf-32-le")
+    bounds = starts.tolist()
+    return [flat[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def index_tokens(text: str | None) -> str | None:
     """The text FTS5 indexes for `text`: each CJK run as its bigrams plus its last character, rest as is."""
-    if text is None:
-        return None
-    # Vectorized, because per-character Python string building (and full NFKC) would be the whole cost
-    # of indexing: every CJK character c becomes " c<next CJK character or nothing> ", so unicode61 sees
-    # "长春市" as "长春 春市 市"; other characters stay where they are and unicode61 splits them.
-    cp = _folded(text)
-    if cp.size == 0:
-        return ""
-    cjk = np.where(cp < 0x10000, _CJK_BMP[cp & 0xFFFF], (cp >= 0x20000) & (cp <= 0x3134F))
-    out = np.zeros((cp.size, 4), dtype="<u4")
-    out[:, 1] = cp
-    out[cjk, 0] = _SPACE
-    out[cjk, 3] = _SPACE
-    pair = cjk[:-1] & cjk[1:]
-    out[:-1, 2][pair] = cp[1:][pair]
-    return out[out != 0].tobytes().decode("utf-32-le")
+    return None if text is None else _render([text], for_index=False)[0]
+
+
+def index_texts(texts: Iterable[str | None]) -> list[str | None]:
+    """index_tokens of each text, every character as unicode61 reads it: what articles_fts (ascii) indexes."""
+    texts = list(texts)
+    done = iter(_render([t for t in texts if t is not None], for_index=True))
+    return [None if t is None else next(done) for t in texts]
+
+
+def index_text(text: str | None) -> str | None:
+    """index_texts of one text (the SQL function TOKENS_FUNCTION, for the delete triggers)."""
+    return index_texts([text])[0]
+
+
+def _as_unicode61(tokens: str) -> str:
+    chars = _index_chars(np.frombuffer(tokens.encode("utf-32-le"), dtype="<u4"))
+    return chars[chars != 0].tobytes().decode("utf-32-le")
 
 
 def fold_query_word(word: str) -> str:
@@ -160,7 +229,9 @@ def _phrase(word: str) -> str | None:
         else:
             # A lone last character: any bigram starting with it, or its run-end token.
             prefix = True
-    # FTS5 splits the quoted string with the table's tokenizer, exactly as it split the documents.
+    # FTS5 splits the quoted string with the table's tokenizer, exactly as it split the documents; as
+    # unicode61 reads it, so that the ascii tokenizer of articles_fts splits it the same way.
+    text = _as_unicode61(text)
     return '"' + text.replace('"', '""') + '"' + ("*" if prefix else "")
 
 
@@ -174,7 +245,8 @@ def match_expression(query: str | None) -> str:
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """Register the tokenizing and query-building SQL functions on a connection."""
-    conn.create_function(TOKENS_FUNCTION, 1, index_tokens, deterministic=True)
+    conn.create_function(TOKENS_FUNCTION, 1, index_text, deterministic=True)
+    conn.create_function(OLD_TOKENS_FUNCTION, 1, index_tokens, deterministic=True)
     conn.create_function(QUERY_FUNCTION, 1, match_expression, deterministic=True)
 
 
@@ -211,7 +283,7 @@ def use_queue(db: sqlite_utils.Database) -> None:
 
 
 def flush(conn: sqlite3.Connection) -> int:
-    """Index every queued row with one statement (one FTS5 segment) and empty the queue; rows indexed."""
+    """Index every queued row with one executemany (one FTS5 segment) and empty the queue; rows indexed."""
     try:
         if conn.execute(f"SELECT 1 FROM {QUEUE_TABLE} LIMIT 1").fetchone() is None:
             return 0
@@ -219,13 +291,22 @@ def flush(conn: sqlite3.Connection) -> int:
         if "no such table" in str(exc):
             return 0  # a database not migrated yet (or without the index): nothing to do
         raise
-    cur = conn.execute(
-        f"INSERT INTO {FTS_TABLE} (rowid, title, body) SELECT a.id, {TOKENS_FUNCTION}(a.title), "
-        f"{TOKENS_FUNCTION}(a.body_text) FROM {QUEUE_TABLE} q JOIN articles a ON a.id = q.id "
+    rows = conn.execute(
+        f"SELECT a.id, a.title, a.body_text FROM {QUEUE_TABLE} q JOIN articles a ON a.id = q.id "
         "WHERE a.body_text IS NOT NULL ORDER BY a.id"
-    )
+    ).fetchall()
+    _index(conn, rows)
     conn.execute(f"DELETE FROM {QUEUE_TABLE}")
-    return cur.rowcount
+    return len(rows)
+
+
+def _index(conn: sqlite3.Connection, rows: Sequence[tuple[int, str | None, str]]) -> None:
+    """Add (id, title, body_text) rows to the index: their text made in one pass, inserted by one executemany."""
+    texts = index_texts(text for _, title, body in rows for text in (title, body))
+    conn.executemany(
+        f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (?, ?, ?)",
+        [(row[0], texts[2 * i], texts[2 * i + 1]) for i, row in enumerate(rows)],
+    )
 
 
 def drop(db: sqlite_utils.Database) -> None:
@@ -237,10 +318,23 @@ def drop(db: sqlite_utils.Database) -> None:
 
 
 def _fill(conn: sqlite3.Connection) -> None:
-    conn.execute(
-        f"INSERT INTO {FTS_TABLE} (rowid, title, body) SELECT id, {TOKENS_FUNCTION}(title), "
-        f"{TOKENS_FUNCTION}(body_text) FROM articles WHERE body_text IS NOT NULL"
+    last = 0
+    sql = (
+        "SELECT id, title, body_text FROM articles WHERE body_text IS NOT NULL AND id > ? ORDER BY id LIMIT ?"
     )
+    while rows := conn.execute(sql, (last, FILL_ROWS)).fetchall():
+        _index(conn, rows)
+        last = rows[-1][0]
+
+
+def upgrade(db: sqlite_utils.Database) -> None:
+    """Re-create an index of the format before the ascii tokenizer (unicode61, v1 triggers) and re-index."""
+    row = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()
+    if row is None or f"tokenize='{INDEX_TOKENIZE}'" in row[0]:
+        return
+    drop(db)
+    create(db)
+    optimize(db)
 
 
 def rebuild(db: sqlite_utils.Database) -> int:

@@ -205,3 +205,77 @@ def test_a_database_with_per_row_triggers_moves_to_the_queue(tmp_path: Path) -> 
     db.execute("INSERT INTO articles (url, site, title, body_text) VALUES ('v', 's', '题', '长春振兴')")
     assert ids(db, "长春") == {1, 2}
     assert db.execute(f"SELECT count(*) FROM {search.QUEUE_TABLE}").fetchone()[0] == 0
+
+
+def tokens_read(tokenize: str, texts: list[str | None]) -> list[list[tuple[str, int]]]:
+    """The (token, position) lists FTS5 with `tokenize` makes of each text."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{tokenize}')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    conn.executemany("INSERT INTO t (rowid, x) VALUES (?, ?)", enumerate(texts, 1))
+    found: list[list[tuple[str, int]]] = [[] for _ in texts]
+    for doc, term, offset in conn.execute('SELECT doc, term, "offset" FROM v ORDER BY doc, "offset"'):
+        found[doc - 1].append((term, offset))
+    return found
+
+
+MIXED = st.text(
+    alphabet="长春市振兴乡村々〇ー・、。，；ガカ\u3099한국 AbÉéßΣ-_'\"１２ａＢ\u0301\u00a0\t😀𠀀", max_size=30
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(texts=st.lists(MIXED, min_size=1, max_size=6))
+def test_the_ascii_index_reads_the_tokens_unicode61_read(texts: list[str]) -> None:
+    """index_texts (for the ascii tokenizer of articles_fts) gives, text by text, exactly the tokens and
+    positions unicode61 gives for index_tokens, the indexed text before the ascii tokenizer."""
+    assert search.index_texts(texts) == [search.index_text(t) for t in texts]
+    indexed = tokens_read(search.INDEX_TOKENIZE, search.index_texts(texts))
+    assert indexed == tokens_read(search.TOKENIZE, [search.index_tokens(t) for t in texts])
+    for t in texts:  # a query word reads the same in both indexes (attachments keep unicode61)
+        expr = search.match_expression(t)
+        conn = sqlite3.connect(":memory:")
+        for name, tokenize in (("a", search.INDEX_TOKENIZE), ("u", search.TOKENIZE)):
+            conn.execute(f"CREATE VIRTUAL TABLE {name} USING fts5(x, tokenize='{tokenize}')")
+            conn.execute(f"INSERT INTO {name} (x) VALUES (?)", (search.index_text(t) if name == "a" else
+                                                                 search.index_tokens(t),))  # fmt: skip
+        hits = [
+            conn.execute(f"SELECT count(*) FROM {n} WHERE {n} MATCH ?", (expr,)).fetchone()[0] for n in "au"
+        ]
+        assert hits[0] == hits[1]
+
+
+def test_an_index_of_the_unicode61_format_is_rebuilt_and_searches_right(tmp_path: Path) -> None:
+    """A database whose articles_fts was built by unicode61 from index_tokens (v1 triggers) is re-created
+    with the ascii tokenizer by the migration, finds what it found, and follows deletes afterwards."""
+    path = tmp_path / "old.db"
+    db = migrated_before(path, "m013_fulltext_ascii")
+    search.drop(db)
+    v1 = search.OLD_TOKENS_FUNCTION
+    db.execute(f"CREATE VIRTUAL TABLE {search.FTS_TABLE} USING fts5(body, title, content='', "
+               f"tokenize='{search.TOKENIZE}')")  # fmt: skip
+    db.execute(f"CREATE TABLE {search.QUEUE_TABLE} (id INTEGER PRIMARY KEY)")
+    db.execute(f"CREATE TRIGGER {search.FTS_TABLE}_ad AFTER DELETE ON articles WHEN old.body_text IS NOT NULL "
+               f"BEGIN INSERT INTO {search.FTS_TABLE} ({search.FTS_TABLE}, rowid, title, body) VALUES "
+               f"('delete', old.id, {v1}(old.title), {v1}(old.body_text)); END")  # fmt: skip
+    bodies = ["吉林长春，振兴。", "Éclair 长春市・乡村", "营商环境ガカ"]
+    for i, body in enumerate(bodies):
+        db.execute(
+            "INSERT INTO articles (url, site, title, body_text) VALUES (?, 's', '题', ?)", (f"u{i}", body)
+        )
+    db.execute(f"INSERT INTO {search.FTS_TABLE} (rowid, title, body) SELECT id, {v1}(title), {v1}(body_text) "
+               "FROM articles")  # fmt: skip
+    db.conn.commit()
+    words = ("长春", "振兴", "eclair", "乡村", "市", "ガカ", "环境", "题")
+    before = {w: ids(db, w) for w in words}
+    db.conn.close()
+    db = open_db(path)
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (search.FTS_TABLE,)).fetchone()[0]
+    assert f"tokenize='{search.INDEX_TOKENIZE}'" in sql
+    assert {w: ids(db, w) for w in words} == before == {
+        "长春": {1, 2}, "振兴": {1}, "eclair": {2}, "乡村": {2}, "市": {2}, "ガカ": {3}, "环境": {3}, "题": {1, 2, 3}
+    }  # fmt: skip
+    with db.conn:
+        db.execute("DELETE FROM articles WHERE url = 'u1'")
+    assert ids(db, "长春") == {1} and ids(db, "eclair") == set()
+    db.execute(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}) VALUES ('integrity-check')")
