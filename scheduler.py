@@ -367,7 +367,7 @@ class Scheduler:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            getattr(self.runner, "close", lambda: None)()  # a warm worker exits once its runs have ended
+            self.runner.close()  # a warm worker exits once its runs have ended
         return outcomes
 
     def _on_signal(self, signum: int, frame: Any) -> None:

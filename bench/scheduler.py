@@ -124,6 +124,9 @@ def run_overhead(tmp: Path, runs: int) -> dict[str, Any]:
                 dispatch.append(time.perf_counter())
                 return subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
 
+            def close(self) -> None:
+                pass
+
         sched = Scheduler([site], str(db), Instant())
         sched.prepare()
         gaps = []

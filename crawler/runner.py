@@ -272,6 +272,10 @@ class Runner(Protocol):
         """Start the crawl; the child writes its own run row with its own pid."""
         ...
 
+    def close(self) -> None:
+        """Release what the runner keeps between crawls (a warm worker exits once its runs end)."""
+        ...
+
 
 class ScrapyRunner:
     """The real runner: `python -m scrapy crawl site …` through crawler.runner."""
@@ -302,6 +306,9 @@ class ScrapyRunner:
         finally:
             if out is not None:
                 out.close()
+
+    def close(self) -> None:
+        """Nothing to release: each crawl is its own process."""
 
 
 def signal_group(pgid: int, sig: int) -> bool:

@@ -53,6 +53,9 @@ class FakeRunner:
             start_new_session=True,
         )
 
+    def close(self) -> None:
+        pass
+
 
 def statuses(db: Path, site: str) -> list[str]:
     return [r["status"] for r in run_rows(db, site)]

@@ -83,3 +83,6 @@ class RedisRunner:
             stderr=target,
             start_new_session=True,
         )
+
+    def close(self) -> None:
+        """Nothing to release: each run is an `enqueue --wait` process of its own."""
