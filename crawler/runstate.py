@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,8 @@ from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
-_ATTR = "_newsmon_run_state"
+# one RunState per crawler, kept beside it (not set as an attribute on Scrapy's Crawler)
+_STATES: weakref.WeakKeyDictionary[Any, RunState] = weakref.WeakKeyDictionary()
 
 
 class SiteBusy(StorageError):
@@ -76,8 +78,7 @@ class RunState:
 
 def get_run_state(crawler: Any) -> RunState:
     """The RunState of this crawler (created on first call)."""
-    state = getattr(crawler, _ATTR, None)
+    state = _STATES.get(crawler)
     if state is None:
-        state = RunState(crawler)
-        setattr(crawler, _ATTR, state)
+        state = _STATES[crawler] = RunState(crawler)
     return state

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import weakref
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
@@ -26,7 +27,8 @@ from crawler.distributed.cluster import DEFAULT_PREFIX, Cluster, _s, connect, wo
 
 logger = logging.getLogger(__name__)
 
-_ATTR = "_newsmon_cluster"
+# one handle per crawler, kept beside it (not set as an attribute on Scrapy's Crawler)
+_CLUSTERS: weakref.WeakKeyDictionary[Any, WorkerCluster] = weakref.WeakKeyDictionary()
 INFLIGHT = "newsmon_inflight"  # request.meta: id of the popped request's in-flight entry
 RUN = "newsmon_run"  # request.meta: token of the run the request belongs to
 SLOT = "newsmon_slot"  # request.meta: (host key, holder) of the politeness lease it holds
@@ -70,7 +72,7 @@ class WorkerCluster(Cluster):
 
 def get_cluster(crawler: Any) -> WorkerCluster:
     """The crawler's cluster handle, built once from REDIS_URL and NEWSMON_* settings."""
-    cluster = getattr(crawler, _ATTR, None)
+    cluster = _CLUSTERS.get(crawler)
     if cluster is None:
         settings = crawler.settings
         url = settings.get("REDIS_URL")
@@ -82,7 +84,7 @@ def get_cluster(crawler: Any) -> WorkerCluster:
             settings.get("NEWSMON_WORKER_ID") or worker_id(),
             int(settings.getfloat("NEWSMON_WORKER_LEASE", 10.0) * 1000),
         )
-        setattr(crawler, _ATTR, cluster)
+        _CLUSTERS[crawler] = cluster
     return cluster
 
 
