@@ -27,7 +27,7 @@ PRODUCT = ("crawler", "spiders", "storage", "scheduler.py")
 
 # storage/ layers, lowest first: a module may import only modules of its own or a lower layer
 STORAGE_LAYERS: list[tuple[str, ...]] = [
-    ("storage.connection", "storage.store_time"),
+    ("storage.connection", "storage.store_time", "storage.fts_tokens"),
     ("storage.search",),
     ("storage.attachments", "storage.views", "storage.schema", "storage.db"),
     (
