@@ -21,6 +21,7 @@ End of input: no new runs; the worker exits once its children have ended.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import importlib
 import json
@@ -52,7 +53,27 @@ PRELOAD = (
     "spiders.site",
     "crawler.watchconfig",
     "storage.watches",
+    "storage.watch_events",
     "storage.watch_notify",
+)
+
+# settings naming one class or function each that a run loads (the scheduler, its queues, the stats, the
+# robots.txt parser …); the component dicts (middlewares, handlers) are walked separately in preload()
+COMPONENT_SETTINGS = (
+    "DOWNLOADER",
+    "DUPEFILTER_CLASS",
+    "ITEM_PROCESSOR",
+    "LOG_FORMATTER",
+    "REQUEST_FINGERPRINTER_CLASS",
+    "ROBOTSTXT_PARSER",
+    "SCHEDULER",
+    "SCHEDULER_DISK_QUEUE",
+    "SCHEDULER_MEMORY_QUEUE",
+    "SCHEDULER_PRIORITY_QUEUE",
+    "SCHEDULER_START_DISK_QUEUE",
+    "SCHEDULER_START_MEMORY_QUEUE",
+    "SPIDER_LOADER_CLASS",
+    "STATS_CLASS",
 )
 
 
@@ -73,16 +94,23 @@ def preload() -> None:
     # spider instance; the process runtime and the tests still run it)
     settings.setdict({"LOG_VERSIONS": [], "WARN_ON_GENERATOR_RETURN_VALUE": False}, priority="project")
     # every component a Crawler builds by dotted path (middlewares, extensions, handlers, pipelines)
-    for key in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES",
-                "DOWNLOAD_HANDLERS"):  # fmt: skip
-        for path in settings.getwithbase(key):
-            if isinstance(path, str):
-                with contextlib.suppress(Exception):  # an optional component missing is the child's business
-                    load_object(path)
+    paths: list[object] = [settings.get(key) for key in COMPONENT_SETTINGS]
+    for key in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES"):
+        paths += settings.getwithbase(key)
+    paths += settings.getwithbase("DOWNLOAD_HANDLERS").values()  # scheme -> handler: the values
+    for path in paths:
+        if isinstance(path, str):
+            with contextlib.suppress(Exception):  # an optional component missing is the child's business
+                load_object(path)
     for module in settings.getlist("SPIDER_MODULES"):
         with contextlib.suppress(Exception):
             list(walk_modules_iter(module))
     _warm_caches()
+    # sqlite-utils finds its plugins (entry points: a scan of every installed distribution) when a
+    # process makes its first Database; done here, no run pays it
+    from sqlite_utils.plugins import ensure_plugins_loaded
+
+    ensure_plugins_loaded()
     import gc
 
     gc.collect()
@@ -125,6 +153,7 @@ def _warm_caches() -> None:
         from storage.store_time import iso_utc
 
         iso_utc()
+    codecs.lookup("utf-8-sig")  # the codec robots.txt bodies are decoded with
 
 
 def _send(obj: dict[str, Any]) -> None:
