@@ -25,6 +25,13 @@ from storage.store_time import iso_utc
 logger = logging.getLogger(__name__)
 
 
+# extracted fields an item takes under the same name (column and keywords are renamed or joined)
+_SAME_NAME = (
+    "title", "published_at", "source", "author", "site_name", "description", "doc_number", "index_number",
+    "issuer", "written_at", "subject", "validity", "body_text", "body_html", "encoding",
+)  # fmt: skip
+
+
 def _joined(value: Any) -> str | None:
     if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value) or None
@@ -102,26 +109,12 @@ class ArticlePagesMixin:
             url=response.url,
             original_url=response.url,
             site=self.site.name,
-            title=data.get("title"),
-            published_at=data.get("published_at"),
-            source=data.get("source"),
-            author=data.get("author"),
+            **{key: data.get(key) for key in _SAME_NAME},
             column_name=data.get("column"),
-            site_name=data.get("site_name"),
             keywords=_joined(data.get("keywords")),
-            description=data.get("description"),
-            doc_number=data.get("doc_number"),
-            index_number=data.get("index_number"),
-            issuer=data.get("issuer"),
-            written_at=data.get("written_at"),
-            subject=data.get("subject"),
-            validity=data.get("validity"),
-            body_text=data.get("body_text"),
-            body_html=data.get("body_html"),
             images=data.get("images") or [],
             attachments=data.get("attachments") or [],
             provenance=data.get("provenance") or {},
-            encoding=data.get("encoding"),
             http_etag=header(response, "ETag"),
             http_last_modified=header(response, "Last-Modified"),
             fetched_at=iso_utc(),
