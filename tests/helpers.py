@@ -139,18 +139,20 @@ def crawl_command(
     ]
 
 
-def trickle(h: Any) -> None:
-    """A route that reads the request, then answers one byte every 2 s for two minutes: each socket read
-    succeeds, the answer never ends."""
+def trickle(h: Any, *, byte: bytes = b"x", times: int = 60, every: float = 2.0, html: bool = False) -> None:
+    """A route that reads the request, then answers one byte every `every` s, `times` times (two minutes by
+    default): each socket read succeeds, the answer never completes its Content-Length."""
     h.rfile.read(int(h.headers.get("Content-Length") or 0))
     h.send_response(200)
+    if html:
+        h.send_header("Content-Type", "text/html")
     h.send_header("Content-Length", "100000")
     h.end_headers()
     try:
-        for _ in range(60):
-            h.wfile.write(b"x")
+        for _ in range(times):
+            h.wfile.write(byte)
             h.wfile.flush()
-            time.sleep(2)
+            time.sleep(every)  # the server's pace: what the client must not wait out
     except OSError:
         pass
 

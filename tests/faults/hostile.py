@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import gzip
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.helpers import send
+from tests.helpers import send, trickle
 
 PARA = (
     "<p>长春市人民政府召开常务会议，研究部署优化营商环境、推动高质量发展等重点工作，会议强调要狠抓落实。</p>"
@@ -160,19 +159,8 @@ class HostileServer:
                     )
                 if path == "/a/t20231128_1005.html":
                     return self.send(200, GZIP_BOMB, headers={"Content-Encoding": "gzip"})
-                if path == "/a/t20231128_1006.html":
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/html")
-                    self.send_header("Content-Length", "100000")
-                    self.end_headers()
-                    try:
-                        for _ in range(30):
-                            self.wfile.write(b"<")
-                            self.wfile.flush()
-                            time.sleep(1)
-                    except OSError:
-                        pass
-                    return None
+                if path == "/a/t20231128_1006.html":  # slow-loris: one byte a second for 30 s
+                    return trickle(self, byte=b"<", times=30, every=1.0, html=True)
                 if path == "/a/t20231128_1007.html":
                     body = article("截断的页面").encode()
                     self.send_response(200)
