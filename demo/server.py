@@ -48,6 +48,7 @@ class _Quiet(BaseHTTPRequestHandler):
 def _site_handler(srv: DemoServer, site: str) -> type[BaseHTTPRequestHandler]:
     class Handler(_Quiet):
         def _handle(self, head: bool = False) -> None:
+            started = time.time()
             if self.command == "POST":
                 n = int(self.headers.get("Content-Length") or 0)
                 if n:
@@ -69,7 +70,7 @@ def _site_handler(srv: DemoServer, site: str) -> type[BaseHTTPRequestHandler]:
                 headers.append(("Last-Modified", http_date(reply.mtime)))
             if reply.delay and not unchanged:
                 time.sleep(reply.delay)
-            srv._log(site, self.command, self.path, status, self.headers)
+            srv._log(site, self.command, self.path, status, self.headers, started)
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._send(status, reply.body, reply.ctype, headers, head)
 
@@ -254,13 +255,14 @@ class DemoServer:
         p.write_text(self.sites_toml(), encoding="utf-8")
         return p
 
-    def _log(self, site: str, method: str, path: str, status: int, headers: Any) -> None:
+    def _log(self, site: str, method: str, path: str, status: int, headers: Any, started: float) -> None:
         entry = {
             "site": site,
             "method": method,
             "path": path,
             "status": status,
-            "time": time.time(),
+            "start": started,  # the request arrived
+            "time": time.time(),  # the reply is about to be sent
             "if_none_match": headers.get("If-None-Match") is not None,
             "if_modified_since": headers.get("If-Modified-Since") is not None,
             "user_agent": headers.get("User-Agent", ""),

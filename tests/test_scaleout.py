@@ -3,12 +3,12 @@ and what scrapy-redis 0.9.1 does under Scrapy 2.19. Needs Debian's redis-server 
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import time
 from collections import Counter
@@ -138,15 +138,18 @@ def test_politeness_holds_for_the_whole_cluster(
         cluster.start_worker(f"w{i}")
     done = cluster.enqueue(config, "cc-edu", wait=True)
     assert done.returncode == 0, done.stderr
-    times = sorted(e["time"] for e in demo.request_log("cc-edu", detail=True))
-    assert len(times) >= 10
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    # the lease paces starts in Redis; the server sees arrivals, which a loaded machine delays by
-    # different amounts between the lease and the socket (tens of ms at load 3, over 100 ms at load 8),
-    # shortening single gaps. Without the lease three workers would send within a few ms of each
-    # other, so a third of the delay still tells the two apart, and the typical gap is the delay.
-    assert min(gaps) >= delay / 3, [round(g, 3) for g in gaps]
-    assert statistics.median(gaps) >= delay * 0.9, [round(g, 3) for g in gaps]
+    served = sorted(demo.request_log("cc-edu", detail=True), key=lambda e: e["start"])
+    assert len(served) >= 10
+    # concurrency 1: a request reaches the server only after the one before it was answered (the lease
+    # is given back on the response), however loaded the machine is
+    overlaps = [(a["path"], b["path"]) for a, b in itertools.pairwise(served) if b["start"] < a["time"]]
+    assert not overlaps, overlaps
+    # delay: the lease lets request k start no sooner than (k-1)*delay after the first one did. The server
+    # sees arrivals, each late by a different amount on a loaded machine (over 200 ms at load 8), so single
+    # gaps can shrink; the span from first to last arrival loses at most the first one's lateness. Without
+    # the lease three workers would fetch the site in a fraction of that span.
+    span = served[-1]["start"] - served[0]["start"]
+    assert span >= (len(served) - 1) * delay - 0.5, (span, len(served))
     assert sum(1 for n in pages_by_worker(redis_server.url).values() if n) >= 2  # really several workers
 
 
