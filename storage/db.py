@@ -47,8 +47,11 @@ logger = logging.getLogger(__name__)
 
 def connect(path: str | os.PathLike[str], *, readonly: bool = False) -> sqlite_utils.Database:
     """A connection (storage.connection.connect) with the full-text functions and queue flush set up:
-    the articles_fts triggers need them on every connection that may write articles."""
-    return _connect(path, readonly=readonly, setup=(search.setup_connection,))
+    the articles_fts triggers need them on every connection that may write articles. A read-only one
+    gets the query functions only: the writers' in-memory temp store and larger cache would make its big
+    sorted reads (exports) sort in memory."""
+    setup = search.register_functions if readonly else search.setup_connection
+    return _connect(path, readonly=readonly, setup=(setup,))
 
 
 @contextlib.contextmanager

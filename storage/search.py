@@ -294,6 +294,11 @@ def _flush_if_writable(conn: sqlite3.Connection) -> None:
         return  # read-only, locked or not migrated: search what is indexed
     try:
         flush(conn)
+    except sqlite3.OperationalError as exc:
+        conn.execute("ROLLBACK")
+        if "readonly" in str(exc):  # a mode=ro connection may BEGIN IMMEDIATE; its first write fails
+            return
+        raise
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -136,6 +136,24 @@ def test_a_writer_without_the_functions_fails_loudly(tmp_path: Path) -> None:
     raw.close()
 
 
+def test_only_writing_connections_keep_temp_data_in_memory(tmp_path: Path) -> None:
+    """Writers get the in-memory temp store and big cache; a read-only reader keeps SQLite's defaults
+    (its large ORDER BY sorts spill to temp files) and searches what is indexed, also while a writer
+    outside a transaction has left rows queued."""
+    path = tmp_path / "n.db"
+    writer = open_db(path)
+    writer.execute("INSERT INTO articles (url, site, title, body_text) VALUES ('u', 's', '题', '吉林长春')")
+    assert writer.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY
+    reader = connect(path, readonly=True)
+    assert reader.execute("PRAGMA temp_store").fetchone()[0] == 0  # the build's default
+    assert reader.execute("PRAGMA cache_size").fetchone()[0] == -2000  # SQLite's default 2 MB
+    assert ids(reader, "长春") == set()  # queued by the autocommit INSERT, not indexed yet
+    assert ids(writer, "长春") == {1}  # the writer's search indexes the queue
+    assert ids(reader, "长春") == {1}
+    reader.conn.close()
+    writer.conn.close()
+
+
 CJK = st.text(alphabet="长春市吉林振兴乡村营商环境", min_size=1, max_size=40)
 
 
