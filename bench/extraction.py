@@ -4,7 +4,9 @@ Runs every extractor that is installed (`pip install .[compare]`), in this proce
 ../shared/eval (read in place, never copied) and, when the demo package is available, on the demo sites'
 articles. For each set it also prints the cross-site split (bench/extraction_sets.py): whole sites in a
 tune half and a score half by a hash of the site, both halves side by side. The score half is the honest
-check: a change that raises the tune half and not the score half was fitted to pages.
+check: a change that raises the tune half and not the score half was fitted to pages. A set whose truth
+names the dataset each page came from (`set`) is also scored per source dataset: tune looking at one
+source's pages, read the others.
 Prints tables, then ONE JSON object on the last line.
 
     .venv/bin/python bench/extraction.py [--quick] [--shared-eval DIR] [--no-demo] [--only newsmon,gne]
@@ -157,12 +159,41 @@ def score_set(pages: list[dict[str, Any]], runs: dict[str, Extractor]) -> dict[s
         }
         for half, hp in halves.items():
             out[half][name] = metrics(hp, [by_id[id(p)] for p in hp])
+        for src, sp in by_source(pages).items():
+            out.setdefault("sources", {}).setdefault(src, {})[name] = metrics(sp, [by_id[id(p)] for p in sp])
         if name == "newsmon":
             out["newsmon_pages"] = [
                 (p, body_f1(r.get("body"), p["body"]) if p.get("body") else None)
                 for p, r in zip(pages, results, strict=True)
             ]
     return out
+
+
+def by_source(pages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Pages by the dataset they were taken from (truth's `set` field), when a set mixes two or more."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for p in pages:
+        if p.get("set"):
+            out.setdefault(p["set"], []).append(p)
+    return out if len(out) > 1 else {}
+
+
+def print_sources(res: dict[str, Any]) -> None:
+    """Body F1 mean per source dataset: a rule tuned looking at one source shows here whether it holds on
+    the others (each source has its own sites and its own labelling conventions)."""
+    sources = res.get("sources") or {}
+    if not sources:
+        return
+    names = list(sources)
+    print("by source dataset (body F1 mean; pages)")
+    print(f"{'extractor':<12}" + "".join(f"{f'{n} ({res_pages(sources[n])})':>18}" for n in names))
+    for ext in next(iter(sources.values())):
+        print(f"{ext:<12}" + "".join(f"{_fmt(sources[n][ext]['body_f1_mean']):>18}" for n in names))
+
+
+def res_pages(rows: dict[str, dict[str, Any]]) -> int:
+    """Page count of one source's rows."""
+    return next(iter(rows.values()), {}).get("pages", 0)
 
 
 def _fmt(x: Any) -> str:
@@ -252,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         res = score_set(pages, runs)
         print_table(f"{eval_dir} ({len(pages)} pages)", res["all"])
         print_split(res)
+        print_sources(res)
         ratio = speed_ratio(res["all"])
         if ratio:
             print(f"speed: newsmon {ratio}x trafilatura (pages/s, same pages, same run)")
@@ -262,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             "tune": res["tune"],
             "score": res["score"],
             "sites": res["sites"],
+            "sources": res.get("sources", {}),
             "speed_vs_trafilatura": ratio,
         }
         summary["sets"][eval_dir.name] = entry
