@@ -103,3 +103,52 @@ def test_forum_thread_that_follows_its_headline_is_the_text():
     html = page("<h1>青石市举办春季招聘会</h1>" + COMMENTS)
     art = extract_article(html, URL, now=NOW)
     assert art.is_article and art.body_text.count("这个招聘会办得很好") == 6
+
+
+# No heading in the markup names the story (<title> is the site's name): the publish-date/来源 line anchors.
+BARE_HEAD = (
+    "<div class='t'>青石市举办春季招聘会</div><div class='i'>发布时间：2024-03-01 10:00　来源：青石日报</div>"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(BARE_HEAD + f"<div class='con'>{ARTICLE}</div>" + DISCLAIMER, id="disclaimer"),
+        pytest.param(BARE_HEAD + f"<div class='con'>{ARTICLE}</div>" + ICP, id="icp-footer"),
+        pytest.param(BARE_HEAD + f"<div class='con'>{ARTICLE}</div>" + GUIDE, id="guide-footer"),
+        pytest.param(NOTICE + BARE_HEAD + f"<div class='con'>{ARTICLE}</div>", id="notice-above"),
+        pytest.param(BARE_HEAD + f"<div class='con'>{ARTICLE}</div>" + COMMENTS, id="comment-thread"),
+    ],
+)
+def test_info_line_anchors_the_body_when_no_headline_is_marked(body):
+    art = extract_article(page(body, title="青石网"), URL, now=NOW)
+    assert art.is_article
+    assert art.body_text.split("\n") == [FIRST, LAST]
+    assert art.published_at == datetime.fromisoformat("2024-03-01T10:00:00+08:00")
+
+
+MIDDLE = (
+    "招聘会分为制造业、服务业、信息技术三个专区，其中信息技术专区岗位同比增长三成，平均月薪超过八千元。",
+    "市人社局负责人介绍，今年将继续举办各类招聘活动五十场以上，帮助高校毕业生和农民工实现就业。",
+    "不少求职者表示，现场岗位丰富，待遇透明，还能当面与企业负责人交流，求职效率明显提高。",
+)
+STORY = [FIRST, *MIDDLE, LAST]
+
+
+@pytest.mark.parametrize("head", [HEAD, BARE_HEAD], ids=["headline", "no-headline"])
+def test_a_statement_longer_than_the_story_is_not_one_text_with_it(head):
+    """The winner grows over story and statement (their container beats the statement alone): the
+    statement still closes the page and the story ends where it begins."""
+    story = "<div class='con'>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div>"
+    art = extract_article(page(head + story + LONG_DISCLAIMER, title="青石网"), URL, now=NOW)
+    assert art.is_article
+    lines = art.body_text.split("\n")
+    assert lines[-5:] == STORY
+    assert "著作权" not in art.body_text
+
+
+def test_a_copyright_paragraph_beside_the_story_paragraphs_is_not_joined_to_them():
+    statement = DISCLAIMER.replace("<div class='sm'>", "").replace("</div>", "")
+    art = extract_article(page(HEAD + ARTICLE + statement), URL, now=NOW)
+    assert art.body_text.split("\n") == [FIRST, LAST]

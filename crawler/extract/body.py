@@ -122,13 +122,31 @@ def content_matches(st: Stats) -> dict[int, list[HtmlElement]]:
 
 
 def choose_body(root: HtmlElement, st: Stats, headline: HtmlElement | None = None) -> BodyChoice | None:
-    """Known container when it qualifies, else the density winner, re-anchored on the headline."""
+    """Known container when it qualifies, else the density winner, re-anchored on the headline (or, when
+    the markup names none, on the page's first publish-date/来源 line, which stands where a headline would)."""
     if headline is not None:
         forgive(st, headline)
+    else:
+        headline = info_anchor(root, st)
+    if headline is not None:
         demote_entries(st, headline)
     winner = anchored(st, density_winner(root, st), headline)
     known = known_container(root, st, winner)
     return known or winner
+
+
+def info_anchor(root: HtmlElement, st: Stats) -> HtmlElement | None:
+    """The block of the page's first short line that carries a publish-date or 来源 label and a date, outside
+    chrome: a news page prints it under its headline, so the text follows it."""
+    for ln in render_lines(root, st, skip=st.chrome):
+        t = ln.text
+        if (
+            len(t) <= S.INFO_ANCHOR_MAX_CHARS
+            and S.INFO_ANCHOR_LABEL_RE.search(t)
+            and S.DATE_TEXT_RE.search(t)
+        ):
+            return ln.block
+    return None
 
 
 def demote_entries(st: Stats, headline: HtmlElement | None) -> None:
@@ -196,9 +214,16 @@ def anchored(st: Stats, winner: BodyChoice | None, headline: HtmlElement | None)
     if best is None:
         return winner
     common = next((a for a in best.iterancestors() if contains(st, a, w)), None)
-    if common is not None and _score(st, common, S.CHROME_PENALTY) >= winner.score * S.EXPAND_KEEP:
+    joined = common is not None and _score(st, common, S.CHROME_PENALTY) >= winner.score * S.EXPAND_KEEP
+    if joined and not reads_as_footer(w):
         return winner
     return BodyChoice(best, f"text-density:after-headline({where})", best_score)
+
+
+def reads_as_footer(el: HtmlElement) -> bool:
+    """True for a block that states a copyright, an ICP/备案 number or the site's 主办/承办/技术支持 units: it
+    closes the page, so it is never one text with the block above it."""
+    return bool(S.COPYRIGHT_RE.search(el.text_content()[: S.FOOTER_SCAN_CHARS]))
 
 
 def inner_chrome(node: HtmlElement, st: Stats) -> set[HtmlElement]:
@@ -221,6 +246,7 @@ def cut_tail(lines: list[Line]) -> list[Line]:
         if seen >= S.MIN_CHARS_BEFORE_TAIL and (
             (len(t) <= 20 and S.TAIL_MARKER_RE.match(t))
             or (len(t) <= S.MAX_FOOTER_LINE_CHARS and S.FOOTER_LINE_RE.search(t))
+            or S.STATEMENT_START_RE.match(t)
         ):
             return lines[:i]
         seen += len(t)
@@ -238,7 +264,8 @@ def is_furniture(text: str) -> bool:
 def with_sibling_paragraphs(st: Stats, node: HtmlElement) -> list[HtmlElement]:
     """A winner that is one paragraph among sibling paragraphs (its container lost for the sidebar or
     list it also holds) takes the unbroken run of sibling paragraphs around it; empty ones (an image)
-    do not break the run, anything else (a heading, a sidebar, a chrome block) ends it."""
+    do not break the run, anything else (a heading, a sidebar, a chrome block, a copyright statement)
+    ends it."""
     parent = node.getparent()
     if node.tag.lower() != "p" or parent is None:
         return [node]
@@ -246,7 +273,7 @@ def with_sibling_paragraphs(st: Stats, node: HtmlElement) -> list[HtmlElement]:
     i = kids.index(node)
 
     def joins(c: HtmlElement) -> bool:
-        if c.tag != node.tag or c in st.chrome or c in st.nav_blocks:
+        if c.tag != node.tag or c in st.chrome or c in st.nav_blocks or reads_as_footer(c):
             return False
         return st.good.get(c, 0.0) > 0 or not st.own_chars.get(c, 0)
 

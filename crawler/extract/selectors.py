@@ -154,6 +154,9 @@ SENTENCE_END = frozenset("。！？…”」』.!?")
 # prose (characters, and share of the winner's score).
 ANCHOR_MIN_PROSE = 30
 ANCHOR_MIN_SHARE = 1 / 3
+# Without a headline in the markup, the first line with a publish-date/来源 label and a date anchors the body.
+INFO_ANCHOR_LABEL_RE = re.compile(r"(?:发布|发表|发稿|刊发)(?:时间|日期)|(?:^|\s)(?:时间|日期|来源)\s*[:：]")
+INFO_ANCHOR_MAX_CHARS = 120
 ANCHOR_FEW_PARAGRAPHS = 2  # a winner with at most this many sentence-bearing blocks needs no share
 # The density winner grows into its parent while the parent keeps this share of its score and adds prose.
 EXPAND_KEEP = 0.97
@@ -182,6 +185,10 @@ FOOTER_LINE_RE = re.compile(
     re.I,
 )
 MAX_FOOTER_LINE_CHARS = 200
+# A line that opens the site's copyright/disclaimer statement ends the body at any length.
+STATEMENT_START_RE = re.compile(
+    r"^[【\[]?(?:本站|本网|网站)?(?:版权|著作权|免责|法律)(?:声明|说明)[】\]]?\s*[:：]"
+)
 # Body text that must come before a tail marker for the cut to apply.
 MIN_CHARS_BEFORE_TAIL = 80
 # Province-level names (a poster's IP place; "（吉林）" closing a story names a place, not a writer).
@@ -285,6 +292,7 @@ FIELD_STOP_RE = re.compile(
     r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月])"
 )
 COPYRIGHT_RE = re.compile(r"copyright|版权所有|©|\(c\)|&copy;|ICP|备案|主办单位|承办单位|技术支持", re.I)
+FOOTER_SCAN_CHARS = 3000  # how much of a block is read for COPYRIGHT_RE when deciding it is a footer
 # Lines that list other stories (a date at line end after a title-like text) in related/list blocks.
 MAX_META_LINE_CHARS = 160
 # How many text lines before the body start count as the article header.
