@@ -266,6 +266,7 @@ class DemoServer:
             "if_none_match": headers.get("If-None-Match") is not None,
             "if_modified_since": headers.get("If-Modified-Since") is not None,
             "user_agent": headers.get("User-Agent", ""),
+            "referer": headers.get("Referer"),
         }
         with self._log_lock:
             self._entries.append(entry)

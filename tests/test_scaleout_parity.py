@@ -30,17 +30,11 @@ REFERER_SITES = (
 
 
 def recording_demo(**world: Any) -> Any:
-    """The demo sites, with the Referer header of every request in the request log."""
+    """The demo sites (their request log keeps each request's Referer header)."""
     from demo.server import DemoServer
     from demo.world import build_world
 
-    class RecordingDemo(DemoServer):
-        def _log(self, site: str, method: str, path: str, status: int, headers: Any) -> None:
-            super()._log(site, method, path, status, headers)
-            with self._log_lock:
-                self._entries[-1]["referer"] = headers.get("Referer")
-
-    return RecordingDemo(build_world(**{"seed": 7, "scale": 1, "slow_seconds": 0.5, **world}))
+    return DemoServer(build_world(**{"seed": 7, "scale": 1, "slow_seconds": 0.5, **world}))
 
 
 @pytest.fixture

@@ -15,17 +15,19 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
-from scrapy.spidermiddlewares.referer import RefererMiddleware
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
+from crawler import settings as project_settings
 from crawler.canonical import canonicalize_url
 from crawler.distributed.cluster import _s
+from crawler.distributed.referers import ChildReferers
 from crawler.distributed.runview import Context, Run, RunCrawler, RunStats, RunView, drain
 from crawler.distributed.worker import (
     INFLIGHT,
@@ -49,6 +51,7 @@ class RedisSiteSpider(SiteSpider):
 
     name = "redis_site"
     cluster: WorkerCluster
+    referers: ChildReferers
     queue: ReliableQueue
     fingerprints: RunDupeFilter
     max_attempts: int
@@ -61,10 +64,11 @@ class RedisSiteSpider(SiteSpider):
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "ITEM_PIPELINES": {},
         "EXTENSIONS": {"crawler.extensions.RunRecorder": None},
+        # a spider's DOWNLOADER_MIDDLEWARES replaces the project's whole dict, so start from it: the
+        # off-site guard (redirects, robots.txt) must hold here too. Pages are not rendered in a worker.
         "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "crawler.robots.CachedRobotsTxtMiddleware": 100,
-            "crawler.middlewares.ChallengeDetector": 560,
+            **project_settings.DOWNLOADER_MIDDLEWARES,
+            "crawler.render.RenderMiddleware": None,
             "crawler.distributed.worker.ClusterPoliteness": 950,
         },
         # the cluster lease (ClusterPoliteness) paces hosts; per-process pacing would only add to it
@@ -79,14 +83,13 @@ class RedisSiteSpider(SiteSpider):
         self.hosts_seen: dict[str, Site] = {}
         self.refresh = False
         self._loops: list[LoopingCall] = []
-        self._referer: RefererMiddleware | None = None  # the crawler's own (None: REFERER_ENABLED off)
-        self._referer_looked_up = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RedisSiteSpider:
         """Connect to the cluster; no site is resolved here (jobs bring them)."""
         spider = super(SiteSpider, cls).from_crawler(crawler, *args, **kwargs)
         spider.cluster = get_cluster(crawler)
+        spider.referers = ChildReferers(crawler)
         spider.queue = ReliableQueue(spider.cluster.server, spider, spider.cluster.keys.requests)
         spider.fingerprints = RunDupeFilter(spider.cluster.server, spider.cluster)
         spider.max_attempts = crawler.settings.getint("NEWSMON_MAX_ATTEMPTS", 3)
@@ -106,6 +109,17 @@ class RedisSiteSpider(SiteSpider):
     def site_name(self) -> str:
         """Name of the site of the run being handled (the spider's name between callbacks)."""
         return self.site.name if self.site else self.name
+
+    def request_hosts(self, request: Any) -> frozenset[str]:
+        """Hosts a request may go to: its run's site's (OffsiteGuard asks before every download; a redirect
+        carries the run token of the request it came from)."""
+        run = self.load_run(request.meta.get(RUN))
+        if run is not None:
+            return run.site.hosts
+        # a request of no run (a robots.txt fetch): the site of the host it was first sent to
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        site = self.site_for_host(urlsplit(first).netloc.lower())
+        return site.hosts if site is not None else frozenset()
 
     def site_for_host(self, netloc: str) -> Site | None:
         """The site a host belongs to, among runs this worker has seen."""
@@ -321,7 +335,7 @@ class RedisSiteSpider(SiteSpider):
                     try:
                         outputs = list(fn(arg) or [])
                         if isinstance(arg, Response):
-                            self.set_referers(arg, outputs)
+                            self.referers.apply(arg, outputs)
                     except Exception as exc:  # a callback must never lose its request's bookkeeping
                         logger.exception("callback failed for %s", request.url)
                         ctx.view.fail(request.url, "parse", f"{type(exc).__name__}: {exc}")
@@ -343,26 +357,6 @@ class RedisSiteSpider(SiteSpider):
 
     def clear_complete_marks(self, store: Any, urls: list[str]) -> None:
         """Nothing here: a cluster run's `complete` marks are cleared and set by the ingest writer."""
-
-    def set_referers(self, response: Response, outputs: list[Any]) -> None:
-        """The Referer header Scrapy's RefererMiddleware gives a callback's requests in a local crawl.
-
-        Child requests are committed to Redis by the callback instead of going back through the spider
-        middlewares, so the worker's own RefererMiddleware instance (REFERER_ENABLED, REFERRER_POLICY, a
-        `referrer_policy` meta key or the response's Referrer-Policy header: the same policy choice) is
-        applied to them here. Redirects of these requests are then handled by RedirectMiddleware as locally.
-        """
-        if not self._referer_looked_up:
-            try:
-                self._referer = self.crawler.get_spider_middleware(RefererMiddleware)
-            except RuntimeError:  # no engine yet (never the case in a callback)
-                return
-            self._referer_looked_up = True
-        if self._referer is None:
-            return
-        for out in outputs:
-            if isinstance(out, scrapy.Request):
-                self._referer.get_processed_request(out, response)
 
     def parse_source(self, response: Response) -> list[Any]:
         """SiteSpider.parse_source for the response's run."""

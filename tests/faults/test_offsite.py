@@ -4,11 +4,13 @@ tricks), robots.txt fetches and redirected sources never reach another service, 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import crawl_sites
+from tests.conftest import CLUSTER_SETTINGS, crawl_sites
 from tests.faults.hostile import article
 from tests.helpers import RouteServer, moved, page
 
@@ -22,7 +24,25 @@ def _feed(base: str, paths: list[str]) -> bytes:
     )
 
 
-def test_redirects_and_sources_never_leave_the_site(tmp_path: Path) -> None:
+def _local(tmp_path: Path, db: Path, config: Path, extra: dict[str, str]) -> str:
+    return crawl_sites(db, config, extra=extra).stdout[-2000:]
+
+
+def _cluster(cluster_factory: Any) -> Callable[[Path, Path, Path, dict[str, str]], str]:
+    def crawl(tmp_path: Path, db: Path, config: Path, extra: dict[str, str]) -> str:
+        cluster = cluster_factory({**CLUSTER_SETTINGS, **extra}, db=db.name)
+        cluster.start_ingest()
+        cluster.start_worker("w0")
+        done = cluster.enqueue(config, "mine", wait=True)
+        cluster.stop()  # the ingest process has written everything when it has stopped
+        return done.stderr[-2000:]
+
+    return crawl
+
+
+@pytest.mark.parametrize("mode", ["local", "cluster"])
+def test_redirects_and_sources_never_leave_the_site(tmp_path: Path, mode: str, request: Any) -> None:
+    crawl = _local if mode == "local" else _cluster(request.getfixturevalue("cluster_factory"))
     other_routes = {
         "/robots.txt": page("User-agent: *\nAllow: /\n", "text/plain"),
         "/x.html": page(article("别的服务的秘密页面")),
@@ -67,8 +87,8 @@ def test_redirects_and_sources_never_leave_the_site(tmp_path: Path) -> None:
                 encoding="utf-8",
             )
             db = tmp_path / "n.db"
-            proc = crawl_sites(db, config, extra={"RETRY_TIMES": "0", "DOWNLOAD_TIMEOUT": "5"})
-        assert port_other.seen == [], (port_other.seen, proc.stdout[-2000:])
+            out = crawl(tmp_path, db, config, {"RETRY_TIMES": "0", "DOWNLOAD_TIMEOUT": "5"})
+        assert port_other.seen == [], (port_other.seen, out)
         assert host_other.seen == [], host_other.seen
     conn = sqlite3.connect(db)
     titles = [t for (t,) in conn.execute("SELECT title FROM articles")]
