@@ -152,3 +152,29 @@ def test_a_copyright_paragraph_beside_the_story_paragraphs_is_not_joined_to_them
     statement = DISCLAIMER.replace("<div class='sm'>", "").replace("</div>", "")
     art = extract_article(page(HEAD + ARTICLE + statement), URL, now=NOW)
     assert art.body_text.split("\n") == [FIRST, LAST]
+
+
+def test_label_and_counter_lines_around_a_short_post_are_not_prose():
+    """A blog page: profile, archive and category boxes on both sides of a short post. Their lines carry
+    colons and brackets (昵称：…, 2023年1月（4篇）) but no sentence: they are not the text, however many."""
+    post = [
+        "今天去了城东的湿地公园，春天的芦苇刚刚冒出新芽，水面上有几只白鹭在觅食，景色十分宜人。",
+        "公园里新修了木栈道，沿着湖边走一圈大约需要一个小时，路上遇到不少带孩子来踏青的家庭。",
+        "傍晚时分夕阳把湖面染成金色，我拍了几张照片，回家的路上心情格外舒畅，下次还想再来。",
+    ]
+    profile = "".join(
+        f"<div>{k}：{v}</div>" for k, v in [("昵称", "山水间"), ("等级", "五级"), ("积分", "12345")]
+    )
+    archive = "".join(f"<div>2023年{m}月（{m + 3}篇）</div>" for m in range(1, 13))
+    cats = "".join(f"<div>游记随笔第{i}类（{i * 2}）</div>" for i in range(15))
+    side = (
+        f"<div class='box'><h3>个人资料</h3>{profile}</div><div class='box'><h3>文章归档</h3>{archive}</div>"
+    )
+    side += f"<div class='box'><h3>文章分类</h3>{cats}</div>"
+    main = "<h2>湿地公园踏青记</h2><div>2024-03-10 18:20</div>" + "".join(f"<p>{p}</p>" for p in post)
+    html = (
+        "<html><head><title>湿地公园踏青记_山水间的博客</title></head><body><div class='wrap'>"
+        f"<div class='l'>{side * 2}</div><div class='m'>{main}</div><div class='r'>{side * 2}</div></div></body></html>"
+    )
+    art = extract_article(html, "http://blog.qingshi.cn/1.html", now=NOW)
+    assert art.body_text.split("\n") == post

@@ -80,3 +80,20 @@ def test_source_line_running_into_chrome_on_a_page():
     body = f"{H1}<div class='i'><span>来源：鞭牛士</span> <span>北京</span> <a href='#'>举报</a></div><div class='c'>{TEXT}</div>"
     art = extract_article(f"<html><body>{body}</body></html>", URL, now=NOW)
     assert art.source == "鞭牛士"
+
+
+def test_a_post_signed_with_its_date_takes_that_date_not_the_next_reply_s():
+    """A forum page: the story is the first post, which closes with its own dated sign-off line; each
+    reply below carries its own. The body's own labelled date comes before the lines after the body."""
+    post = "<p>青石市今年春季招聘会规模创历年之最，现场气氛热烈，不少企业当场签约，求职者满意而归。</p>" * 6
+    sign = "<p>〓 青石论坛 发布时间 2005/05/{day} {clock} by {who} 〓</p>"
+    rows = (
+        f"<tr><td>张三</td><td>{post}{sign.format(day=17, clock='22:11:42', who='张三')}</td></tr>"
+        + "".join(
+            f"<tr><td>网友{i}</td><td>说得好，支持！{sign.format(day=18 + i, clock='13:45:40', who=f'网友{i}')}</td></tr>"
+            for i in range(3)
+        )
+    )
+    body = f"<h1>青石市春季招聘会见闻</h1><table>{rows}</table>"
+    published = extract(body, "<title>青石市春季招聘会见闻</title>")
+    assert published == datetime.fromisoformat("2005-05-17T22:11:42+08:00")

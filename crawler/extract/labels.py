@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from . import selectors as S
@@ -33,6 +33,7 @@ class Region:
     before: list[Line]  # lines just before the body
     after: list[Line]  # lines just after the body
     other: list[Line]  # every line outside lists and navigation, in document order
+    inside: list[Line] = field(default_factory=list)  # the body's own lines
 
 
 def split_regions(outside: list[Line], inside: list[Line], st: Stats, body: HtmlElement | None) -> Region:
@@ -47,7 +48,7 @@ def split_regions(outside: list[Line], inside: list[Line], st: Stats, body: Html
     inside = [ln for ln in inside if _usable(ln, st, lists)]
     after = [ln for ln in usable if ln.order > start]
     header = before[-S.HEADER_LINES :] + inside[:3]
-    return Region(header, before[-S.HEADER_LINES :], after[:15], before + inside + after)
+    return Region(header, before[-S.HEADER_LINES :], after[:15], before + inside + after, inside)
 
 
 def _usable(ln: Line, st: Stats, lists: dict[HtmlElement, bool]) -> bool:

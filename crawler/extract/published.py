@@ -75,6 +75,10 @@ def fill_date(
         under = [ln for ln in region.other if ln.order >= headline_order][:HEADLINE_DATE_LINES]
         under_any = dates([ln for ln in under if is_info_line(ln.text)], ANY_DATE)
         candidates.append(("visible-line:headline", under_any[0] if under_any else None))
+    # A labelled date in the body's own lines (a forum post signs off with it) before the lines after the
+    # body (the next post, a related story).
+    inside = dates(region.inside, LABELLED)
+    candidates.append(("visible-line", inside[0] if inside else None))
     after = dates(region.after, LABELLED)
     candidates.append(("visible-line", after[0] if after else None))
     anywhere = dates(region.other, LABELLED)

@@ -146,9 +146,9 @@ CONTENT_SELECTOR_MIN_SHARE = 0.6
 CHROME_PENALTY = 1.0
 # A block is prose when it carries sentence punctuation or is long; below this it is "short".
 PROSE_MIN_CHARS = 20
-# Link share above which a block counts as navigation.
-LINK_DENSITY_MAX = 0.5
-SENTENCE_PUNCT = frozenset("，。！？；：、,.!?;:”“（）")
+LINK_DENSITY_MAX = 0.5  # link share above which a block counts as navigation
+# Marks of prose. Colons and brackets are not: they mark labels and counters (昵称：…, 2023年1月（4篇）).
+SENTENCE_PUNCT = frozenset("，。！？；、,.!?;”“")
 SENTENCE_END = frozenset("。！？…”」』.!?")
 # A block after the headline replaces a winner that does not touch the headline when it has this much
 # prose (characters, and share of the winner's score).
