@@ -271,3 +271,23 @@ def test_retry_budget(tmp_path: Path, failures: int, kind: str, status: int | No
     """Gone and forbidden pages are not asked again; rate limits, 5xx and timeouts get 3 runs in all."""
     spider = _crawler(tmp_path).spider
     assert spider.run.given_up(failures, kind, status) is given_up
+
+
+def test_cluster_workers_keep_the_projects_components_but_the_ones_named() -> None:
+    """A spider's component dicts replace the project's whole dicts: the worker starts from them, so the
+    off-site guard and the size marker hold there too; only what a worker does otherwise is swapped."""
+    pytest.importorskip("redis")
+    from crawler import settings as project
+    from crawler.distributed.spider import RedisSiteSpider
+
+    own = RedisSiteSpider.custom_settings
+    for name, swapped in (
+        ("DOWNLOADER_MIDDLEWARES", {"crawler.render.RenderMiddleware", "crawler.distributed.worker.ClusterPoliteness"}),
+        ("EXTENSIONS", {"crawler.extensions.RunRecorder"}),
+    ):  # fmt: skip
+        project_dict, worker_dict = getattr(project, name), own[name]
+        kept = {k: v for k, v in project_dict.items() if k not in swapped}
+        assert {k: worker_dict[k] for k in kept} == kept, name
+        assert set(worker_dict) - set(project_dict) <= swapped, name
+    assert own["DOWNLOADER_MIDDLEWARES"]["crawler.middlewares.OffsiteGuard"] == 50
+    assert own["EXTENSIONS"]["crawler.sizelimit.BodySizeMarker"] == 510

@@ -63,7 +63,7 @@ class RedisSiteSpider(SiteSpider):
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "ITEM_PIPELINES": {},
-        "EXTENSIONS": {"crawler.extensions.RunRecorder": None},
+        "EXTENSIONS": {**project_settings.EXTENSIONS, "crawler.extensions.RunRecorder": None},
         # a spider's DOWNLOADER_MIDDLEWARES replaces the project's whole dict, so start from it: the
         # off-site guard (redirects, robots.txt) must hold here too. Pages are not rendered in a worker.
         "DOWNLOADER_MIDDLEWARES": {
