@@ -134,7 +134,7 @@ def all_links(
 
 def hanweb_records(text: str, base_url: str) -> list[Link]:
     """Links inside Hanweb `<datastore><record><![CDATA[…]]></record>` lists (script or dataproxy XML)."""
-    out = []
+    out: list[Link] = []
     for chunk in HANWEB_RECORD.findall(text):
         frag = parse_html(chunk, base_url)
         if frag is not None:

@@ -105,7 +105,7 @@ def roles(doc: etree._Element) -> dict[etree._Element, str]:
             paths[parent] = _path(parent)
         g = groups.setdefault((paths[parent], _signature(item)), _Group())
         g.by_item.setdefault(item, []).append(a)
-    stats = []
+    stats: list[tuple[_Group, float, float]] = []
     for g in groups.values():
         # An item holding links of other groups is a section box ("要闻 更多>>" over its own list): its
         # own links are the box's furniture, and its dates are its list's.

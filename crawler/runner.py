@@ -106,8 +106,8 @@ def crawl_argv(job: CrawlJob) -> list[str]:
     args, settings = crawl_spec(job)
     for key, value in args.items():
         argv += ["-a", f"{key}={value}"]
-    for key, value in settings.items():
-        argv += ["-s", f"{key}={value}"]
+    for name, setting in settings.items():
+        argv += ["-s", f"{name}={setting}"]
     return argv
 
 

@@ -137,7 +137,8 @@ class WarmWorker:
         """Ask the worker to fork one run; OSError when it cannot."""
         args, settings = crawl_spec(job, inline=True)
         argv = crawl_argv(job)
-        event, reply = threading.Event(), {}
+        event = threading.Event()
+        reply: dict[str, Any] = {}
         with self._lock:
             if self._dead.is_set():
                 raise OSError("the warm crawl worker exited")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.http import Response
@@ -25,7 +25,10 @@ class ApiListMixin:
 
     crawler: Any
     state: RunLedger  # crawler/ledger.py: RunState locally, RunView in a cluster worker
-    hosts: frozenset[str]
+    if TYPE_CHECKING:  # the spider's read-only properties (spiders/site.py)
+
+        @property
+        def hosts(self) -> frozenset[str]: ...
 
     def _api(self, response: Response, source: Source, page: int) -> Iterable[Any]:
         spec = response.meta.get("api_spec") or source.api or api_lists.ApiSpec()

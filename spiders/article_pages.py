@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.http import Response
@@ -44,8 +44,14 @@ class ArticlePagesMixin:
     crawler: Any
     state: RunLedger  # crawler/ledger.py: RunState locally, RunView in a cluster worker
     site: Site | None
-    hosts: frozenset[str]
-    host_aliases: dict[str, str]
+    if TYPE_CHECKING:  # the spider's read-only properties (spiders/site.py)
+
+        @property
+        def hosts(self) -> frozenset[str]: ...
+
+        @property
+        def host_aliases(self) -> dict[str, str]: ...
+
     # provided by the spider's other parts (templates, attachments, revisits)
     site_template: Any
     remember_template: Any

@@ -56,6 +56,7 @@ class RevisitMixin:
     # provided by the spider: (kind, status, detail) of a failed request; a response's declared charset
     classify: Any
     charset_of: Any
+    _article_item: Any
 
     def setup_revisits(self, crawler: Any) -> None:
         """Read the revisit settings and hook the idle signal (called from from_crawler)."""

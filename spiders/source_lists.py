@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.http import Response
@@ -25,7 +25,11 @@ class SourceListsMixin:
     state: RunLedger  # crawler/ledger.py: RunState locally, RunView in a cluster worker
     site: Site | None
     run: SiteRun
-    hosts: frozenset[str]
+    if TYPE_CHECKING:  # the spider's read-only properties (spiders/site.py)
+
+        @property
+        def hosts(self) -> frozenset[str]: ...
+
     # provided by the spider: the callbacks and errbacks the requests made here go to
     parse_article: Any
     article_failed: Any
@@ -67,6 +71,7 @@ class SourceListsMixin:
         if "<script" not in text.lower():
             return False
         self.crawler.stats.inc_value("newsmon/render_requests")
+        assert response.request is not None  # a downloaded response always has its request
         self.crawler.engine.crawl(
             response.request.replace(dont_filter=True, meta={**response.meta, "newsmon_render": True})
         )

@@ -196,9 +196,10 @@ def _check_identity(conn: sqlite3.Connection) -> None:
 def _keep_detached_copy(conn: sqlite3.Connection, path: str) -> str | None:
     """Copy the database as this connection sees it (old file + WAL) to `<path>.detached-<pid>.db`,
     then checkpoint and truncate the WAL into the old file (best effort; the path of the copy or None)."""
-    kept: str | None = detached_copy_path(path, os.getpid())
+    copy = detached_copy_path(path, os.getpid())
+    kept: str | None = copy
     try:
-        target = sqlite3.connect(kept)
+        target = sqlite3.connect(copy)
         try:
             conn.backup(target)
         finally:

@@ -80,7 +80,7 @@ def _learn(cps: list[int]) -> list[int]:
         conn.close()
     return [
         _SPACE if t[0] == "q" else 0 if t[0] == "qq" else ord(t[0][1])
-        for t in map(terms.get, range(len(cps)))
+        for t in (terms[i] for i in range(len(cps)))
     ]
 
 

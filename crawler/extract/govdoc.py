@@ -125,6 +125,7 @@ class GovDoc:
         None  # 发布日期 in the record: the publish date when the page has no better one
     )
     provenance: dict[str, str] = field(default_factory=dict)
+    record: bool = False  # the page prints a document record (enough of its fields), not a lone label
 
     def found(self) -> bool:
         """True when any record field was read."""
@@ -195,7 +196,7 @@ def read_pairs(text: str) -> list[tuple[str, str, str]]:
 
 def _header_row_pairs(root: HtmlElement) -> list[tuple[str, str, str]]:
     """A row of labels over a row of values (column headers): pairs by column."""
-    out = []
+    out: list[tuple[str, str, str]] = []
     for tr in root.iter("tr"):
         cells = [c for c in tr if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
         labels = ["".join(squash(c.text_content()).rstrip(":：").split()) for c in cells]
@@ -221,7 +222,7 @@ def read_govdoc(root: HtmlElement, pm: PageMeta, html: str) -> GovDoc:
     text = flatten(root)
     if not LABEL_RE.search(text):
         return _from_meta(doc, pm)
-    kinds: dict[str, list[tuple[str, str, str]]] = {}
+    kinds: dict[str, list[tuple[str | datetime, str, str]]] = {}
     for how, pairs in (("info-table", read_pairs(text)), ("info-table:columns", _header_row_pairs(root))):
         for name, label, raw in pairs:
             value = _clean(raw, name) if name != "_other" else None
@@ -259,9 +260,9 @@ def _from_meta(doc: GovDoc, pm: PageMeta) -> GovDoc:
     for name, (key, raw) in by_label.items():
         if getattr(doc, name):
             continue
-        value = _clean(raw, name)
-        if value:
-            setattr(doc, name, value)
+        cleaned = _clean(raw, name)
+        if cleaned:
+            setattr(doc, name, cleaned)
             doc.provenance[name] = "meta:" + key
     return doc
 
