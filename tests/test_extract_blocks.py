@@ -73,6 +73,10 @@ def page(body: str, title: str = "青石市举办春季招聘会_青石网") -> 
         ),
         pytest.param(page(HEAD + f"<div class='con'>{ARTICLE}</div>" + ICP), id="icp-footer"),
         pytest.param(page(HEAD + f"<div class='con'>{ARTICLE}</div>" + GUIDE), id="guide-footer"),
+        pytest.param(
+            page(f"<div class='con'>{HEAD}{ARTICLE}{GUIDE}</div>"), id="guide-footer-in-the-story-box"
+        ),
+        pytest.param(page(f"<div class='con'>{HEAD}{ARTICLE}{ICP}</div>"), id="icp-footer-in-the-story-box"),
         pytest.param(page(NOTICE + HEAD + f"<div class='con'>{ARTICLE}</div>"), id="notice-above"),
         pytest.param(page(HEAD + f"<div class='con'>{ARTICLE}</div>" + COMMENTS), id="comment-thread"),
         pytest.param(
@@ -178,3 +182,26 @@ def test_label_and_counter_lines_around_a_short_post_are_not_prose():
     )
     art = extract_article(html, "http://blog.qingshi.cn/1.html", now=NOW)
     assert art.body_text.split("\n") == post
+
+
+@pytest.mark.parametrize("head", [HEAD, BARE_HEAD], ids=["headline", "no-headline"])
+def test_the_story_s_own_cell_beats_a_longer_column_of_teasers_beside_it(head):
+    """Old table layout: link column, the story's cell (its headline and info line inside), and a column
+    of teaser paragraphs with more prose than the story. The block after the headline may be the box
+    that holds the headline too."""
+    links = "".join(
+        f"<tr><td><a href='/n{i}'>青石新闻第{i}条关于经济发展</a> 2024-02-{i % 28 + 1:02d}</td></tr>"
+        for i in range(60)
+    )
+    teasers = "".join(
+        f"<p>青石市第{i}届文化节开幕，市民踊跃参与，现场气氛热烈。<a href='/m{i}'>详细</a></p>"
+        for i in range(20)
+    )
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    html = page(
+        f"<table><tr><td><table>{links}</table></td><td>{head}{story}</td><td>{teasers}</td></tr></table>",
+        "青石网",
+    )
+    art = extract_article(html, URL, now=NOW)
+    assert art.body_text.split("\n")[-5:] == STORY
+    assert "文化节" not in art.body_text

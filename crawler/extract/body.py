@@ -177,7 +177,8 @@ def anchored(st: Stats, winner: BodyChoice | None, headline: HtmlElement | None)
     between them (a disclaimer, a 指导单位/ICP footer, a comment list beat a short story), or wholly above it
     (a notice), gives way to the best block after the headline that does not overlap it.
 
-    The block must carry sentences (a date/来源 line does not) and a fair share of the winner's prose; and
+    The block (after the headline, or a box that holds the headline and the story but not the winner) must
+    carry sentences (a date/来源 line does not) and a fair share of the winner's prose; and
     when the two join without chrome between them (their common container scores as well as the winner),
     they are one text (a lead or summary above the story), and the winner stays.
     """
@@ -202,7 +203,10 @@ def anchored(st: Stats, winner: BodyChoice | None, headline: HtmlElement | None)
     best: HtmlElement | None = None
     best_score = 0.0
     for el, order in st.order.items():
-        if order <= h_end or (limit is not None and st.last_desc.get(el, order) >= limit):
+        # after the headline, or a container of the headline (the story's own box) that ends before the winner
+        if (order <= h_end and not contains(st, el, headline)) or (
+            limit is not None and st.last_desc.get(el, order) >= limit
+        ):
             continue
         if el.tag.lower() not in S.BLOCK_TAGS or el in st.chrome or not st.ends.get(el):
             continue

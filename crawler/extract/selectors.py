@@ -179,7 +179,7 @@ TAIL_MARKER_RE = re.compile(
 )
 FOOTER_LINE_RE = re.compile(
     r"版权所有|^.{0,12}?(?:版权与)?免责声明[:：]?$|copyright|©|all rights reserved|ICP备|ICP证|网站标识码|"
-    r"网站识别码|违法和不良信息举报|"
+    r"网站识别码|违法和不良信息举报|公网安备|(?:指导|主办|承办)单位[:：].{0,60}?技术支持[:：]|"
     # a content platform's closing disclaimer (搜狐号, 网易号, 快传号 …: "…仅提供信息存储空间服务。")
     r"仅提供信息存储(?:空间)?服务[。.]?$",
     re.I,
