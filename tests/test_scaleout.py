@@ -467,3 +467,35 @@ def test_ingest_runs_keyword_watches_at_the_end_of_a_run(redis_server: Any, tmp_
         writer.close()
     hits = sqlite3.connect(db).execute("SELECT watch FROM watch_hits").fetchall()
     assert hits == [("振兴",)]
+
+
+def test_items_the_writer_refuses_count_in_their_runs_stats(redis_server: Any, tmp_path: Path) -> None:
+    """An item without a title is a `parse` failure of its run, in `failures` and in the run's stats, as a
+    local run's ValidatePipeline counts it; the valid item of the same batch is stored."""
+    import json
+
+    from crawler.distributed.ingest import Ingest
+
+    db = tmp_path / "v.db"
+    writer = Ingest(client(redis_server.url), str(db))
+    good = {"url": "http://127.0.0.1:9/a.html", "site": "s", "title": "题", "body_text": "正文。" * 20}
+    bad = {**good, "url": "http://127.0.0.1:9/b.html", "title": " "}
+    try:
+        writer.process(
+            [
+                {"type": "run-start", "run": "t1", "site": "s"},
+                {"type": "item", "run": "t1", "item": good},
+                {"type": "item", "run": "t1", "item": bad},
+                {"type": "run-finish", "run": "t1"},
+            ]
+        )
+    finally:
+        writer.close()
+    (row,) = run_rows(db)
+    stats = json.loads(row["stats"])
+    assert stats["newsmon/failures/parse"] == 1 and stats["newsmon/failures"] == 1, stats
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT url, kind FROM failures").fetchall() == [
+        ("http://127.0.0.1:9/b.html", "parse")
+    ]
+    assert [u for (u,) in conn.execute("SELECT url FROM articles")] == ["http://127.0.0.1:9/a.html"]

@@ -202,11 +202,13 @@ class Ingest:
 
     def _store_items(self, messages: Sequence[Mapping[str, Any]]) -> None:
         by_run: dict[str, list[dict[str, Any]]] = {}
+        dropped: dict[str, RunStats] = {}  # per run: the failures its refused items counted
         for m in messages:
             token = m["run"]
             run_id = self.run_id(token)
             site = self.site_of(token)
             self.state.run_id, self.state.site_name = run_id, site.name if site else None
+            self.state.stats = dropped.setdefault(token, RunStats())
             try:
                 item = validate_article(dict(m["item"]), self.state)
                 item = fingerprint_article(item, site.host_aliases if site else None)
@@ -214,6 +216,12 @@ class Ingest:
                 logger.info("dropped: %s", exc)
                 continue
             by_run.setdefault(token, []).append(item)
+        # into the run's stats hash, as a local run's ValidatePipeline counts them in the crawl's stats
+        pipe = self.server.pipeline(transaction=False)
+        for token, stats in dropped.items():
+            for key, n in stats.incs.items():
+                pipe.hincrby(self.keys.run(token), f"s:{key}", n)
+        pipe.execute()
         for token, batch in by_run.items():
             outcomes = self.store.save_articles(batch, self.run_ids[token])
             counts: dict[str, int] = {}
