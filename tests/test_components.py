@@ -291,3 +291,29 @@ def test_cluster_workers_keep_the_projects_components_but_the_ones_named() -> No
         assert set(worker_dict) - set(project_dict) <= swapped, name
     assert own["DOWNLOADER_MIDDLEWARES"]["crawler.middlewares.OffsiteGuard"] == 50
     assert own["EXTENSIONS"]["crawler.sizelimit.BodySizeMarker"] == 510
+
+
+def test_no_spider_callback_is_a_generator_that_returns_a_value() -> None:
+    """What Scrapy's WARN_ON_GENERATOR_RETURN_VALUE would check per response (switched off in
+    crawler/settings.py for its cost), checked here once for every callback and errback of our spiders."""
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from crawler import settings as project
+
+    assert project.WARN_ON_GENERATOR_RETURN_VALUE is False
+    spiders = [SiteSpider]
+    try:
+        from crawler.distributed.spider import RedisSiteSpider
+
+        spiders.append(RedisSiteSpider)
+    except ImportError:  # redis is an optional extra
+        pass
+    checked = 0
+    for cls in spiders:
+        for name in dir(cls):
+            fn = getattr(cls, name, None)
+            if name.startswith(("parse", "_parse")) or name.endswith("_failed"):
+                assert callable(fn), name
+                assert not is_generator_with_return_value(fn), f"{cls.__name__}.{name}"
+                checked += 1
+    assert checked >= 8
