@@ -205,3 +205,29 @@ def test_the_story_s_own_cell_beats_a_longer_column_of_teasers_beside_it(head):
     art = extract_article(html, URL, now=NOW)
     assert art.body_text.split("\n")[-5:] == STORY
     assert "文化节" not in art.body_text
+
+
+REPLIES = (
+    "<h3>网友评论</h3><ul>"
+    + "".join(
+        f"<li>网友{i}（2024-03-0{i} 1{i}:00）：这个招聘会办得很好，希望以后多举办这样的活动，给我们年轻人更多的机会，点赞！</li>"
+        for i in range(1, 8)
+    )
+    + "</ul>"
+)
+
+
+@pytest.mark.parametrize("head", [HEAD, BARE_HEAD], ids=["headline", "no-headline"])
+def test_a_list_under_a_comments_heading_never_beats_the_short_story_above_it(head):
+    """Plain-text replies (no link titles, no date elements) outweigh the story; the 网友评论 heading between
+    the headline and them says they come after the article."""
+    art = extract_article(page(head + f"<div class='con'>{ARTICLE}</div>" + REPLIES, "青石网"), URL, now=NOW)
+    assert art.body_text.split("\n") == [FIRST, LAST]
+
+
+def test_a_title_that_only_names_the_site_gives_way_to_the_headline_line():
+    story = "<div class='con'>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div>"
+    art = extract_article(page(BARE_HEAD + story + REPLIES, "青石网"), URL, now=NOW)
+    assert art.title == "青石市举办春季招聘会"
+    assert art.body_text.split("\n") == STORY
+    assert art.published_at == datetime.fromisoformat("2024-03-01T10:00:00+08:00")

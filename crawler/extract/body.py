@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import selectors as S
@@ -127,7 +128,7 @@ def choose_body(root: HtmlElement, st: Stats, headline: HtmlElement | None = Non
     if headline is not None:
         forgive(st, headline)
     else:
-        headline = info_anchor(root, st)
+        headline = info_anchor(st)
     if headline is not None:
         demote_entries(st, headline)
     winner = anchored(st, density_winner(root, st), headline)
@@ -135,18 +136,47 @@ def choose_body(root: HtmlElement, st: Stats, headline: HtmlElement | None = Non
     return known or winner
 
 
-def info_anchor(root: HtmlElement, st: Stats) -> HtmlElement | None:
-    """The block of the page's first short line that carries a publish-date or 来源 label and a date, outside
-    chrome: a news page prints it under its headline, so the text follows it."""
-    for ln in render_lines(root, st, skip=st.chrome):
-        t = ln.text
-        if (
-            len(t) <= S.INFO_ANCHOR_MAX_CHARS
-            and S.INFO_ANCHOR_LABEL_RE.search(t)
-            and S.DATE_TEXT_RE.search(t)
-        ):
-            return ln.block
+def info_anchor(st: Stats) -> HtmlElement | None:
+    """The page's first short block outside chrome whose text carries a publish-date or 来源 label and a
+    date: a news page prints it under its headline, so the text follows it. Only the first short blocks
+    are read (the line stands above the text)."""
+    skip_until, seen = -1, 0
+    for el, order in st.order.items():
+        if order <= skip_until:
+            continue
+        if seen >= S.INFO_ANCHOR_SCAN_BLOCKS:
+            return None
+        if el in st.chrome or el in st.hidden:
+            skip_until = st.last_desc.get(el, order)
+            continue
+        n = st.own_chars.get(el, 0)
+        if not n or n > S.INFO_ANCHOR_MAX_CHARS or el in st.nav_blocks:
+            continue
+        seen += 1
+        t = squash(block_text(el, st))
+        if S.INFO_ANCHOR_LABEL_RE.search(t) and S.DATE_TEXT_RE.search(t):
+            return el
     return None
+
+
+def block_text(block: HtmlElement, st: Stats) -> str:
+    """The block's own text: its inline descendants' text and tails, not the text of blocks inside it."""
+    out = [block.text or ""]
+    stack: list[tuple[Iterator[HtmlElement], HtmlElement | None]] = [(iter(block), None)]
+    while stack:
+        it, owner = stack[-1]
+        c = next(it, None)
+        if c is None:
+            stack.pop()
+            if owner is not None and owner.tail:
+                out.append(owner.tail)
+            continue
+        if isinstance(c.tag, str) and c.tag.lower() not in S.BLOCK_TAGS and c not in st.hidden:
+            out.append(c.text or "")
+            stack.append((iter(c), c))
+        elif c.tail:
+            out.append(c.tail)
+    return "".join(out)
 
 
 def demote_entries(st: Stats, headline: HtmlElement | None) -> None:
@@ -197,8 +227,10 @@ def anchored(st: Stats, winner: BodyChoice | None, headline: HtmlElement | None)
         return winner
     # A winner of one or two paragraphs (a footer, a disclaimer, a notice) yields to any real block after
     # the headline; a winner of many paragraphs only to a block with a fair share of its prose.
+    # So does a winner introduced by a related-stories/comments heading (网友评论, 相关新闻) below the headline.
     paragraphs = sum(1 for el in w.iter() if isinstance(el.tag, str) and st.own_ends.get(el))
-    share = 0.0 if paragraphs <= S.ANCHOR_FEW_PARAGRAPHS else S.ANCHOR_MIN_SHARE
+    after_tail = where == "below" and tail_headed(st, h_end, w)
+    share = 0.0 if paragraphs <= S.ANCHOR_FEW_PARAGRAPHS or after_tail else S.ANCHOR_MIN_SHARE
     need = max(S.ANCHOR_MIN_PROSE, share * winner.score)
     best: HtmlElement | None = None
     best_score = 0.0
@@ -219,9 +251,25 @@ def anchored(st: Stats, winner: BodyChoice | None, headline: HtmlElement | None)
         return winner
     common = next((a for a in best.iterancestors() if contains(st, a, w)), None)
     joined = common is not None and _score(st, common, S.CHROME_PENALTY) >= winner.score * S.EXPAND_KEEP
-    if joined and not reads_as_footer(w):
+    if joined and not after_tail and not reads_as_footer(w):
         return winner
     return BodyChoice(best, f"text-density:after-headline({where})", best_score)
+
+
+def tail_headed(st: Stats, h_end: int, w: HtmlElement) -> bool:
+    """True when a short related-stories/comments heading stands between the headline and the first
+    sentence of w (before w, or as w's own heading)."""
+    first = next((el for el in w.iter() if isinstance(el.tag, str) and st.own_ends.get(el)), w)
+    stop = st.order.get(first, st.order[w])
+    for el, order in st.order.items():
+        if order <= h_end:
+            continue
+        if order >= stop:
+            return False
+        t = squash(el.text)
+        if t and len(t) <= S.TAIL_HEADING_CHARS and S.TAIL_MARKER_RE.match(t):
+            return True
+    return False
 
 
 def reads_as_footer(el: HtmlElement) -> bool:
@@ -248,7 +296,7 @@ def cut_tail(lines: list[Line]) -> list[Line]:
     for i, ln in enumerate(lines):
         t = squash(ln.text)
         if seen >= S.MIN_CHARS_BEFORE_TAIL and (
-            (len(t) <= 20 and S.TAIL_MARKER_RE.match(t))
+            (len(t) <= S.TAIL_HEADING_CHARS and S.TAIL_MARKER_RE.match(t))
             or (len(t) <= S.MAX_FOOTER_LINE_CHARS and S.FOOTER_LINE_RE.search(t))
             or S.STATEMENT_START_RE.match(t)
         ):

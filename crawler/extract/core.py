@@ -10,6 +10,7 @@ from typing import Any
 
 from . import selectors as S
 from .body import body_lines, choose_body, inner_chrome, is_furniture, with_sibling_paragraphs
+from .breadcrumb import breadcrumb_column
 from .dates import SHANGHAI
 from .encoding import decode_html
 from .govdoc import fill_fields, fill_title, read_govdoc
@@ -22,12 +23,18 @@ from .people import choose_author, choose_source, is_byline_line
 from .published import INFO_LINE_LABEL_RE, fill_date, is_info_line
 from .render import body_html
 from .template import apply_template, page_keys
-from .titles import choose_title, clean_title_tag, fallback_title, headline_element, site_from_title
+from .titles import (
+    SITE_TITLE,
+    choose_title,
+    clean_title_tag,
+    fallback_title,
+    headline_element,
+    site_from_title,
+)
 from .tree import (
     HtmlElement,
     Line,
     Stats,
-    class_id,
     compute_stats,
     contains,
     parse_html,
@@ -49,8 +56,6 @@ BINARY_MAGIC = (
     b"\xd0\xcf\x11\xe0",
 )
 CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
-BREADCRUMB_RE = re.compile(r"crumb|position|location|curpos|dqwz|weizhi|path|daohang|当前位置", re.I)
-BREADCRUMB_SPLIT_RE = re.compile(r"\s*(?:>|&gt;|»|›|→|＞|/|\|)\s*")
 INFO_EDGE_LINES = 3
 HEADER_LINE_CHARS = 40
 ATTACHMENT_LEVELS = 2
@@ -159,7 +164,7 @@ def _extract_tree(
         inner = inner_chrome(node, st)
         skip |= inner
         lines.extend(body_lines(node, st))
-    _fill_meta_fields(art, pm, root, st, main)
+    _fill_meta_fields(art, pm, st)
     _fill_title(art, pm, root, st, main, ov, lines[0].order if lines else None)
     fill_title(art, gov)
     for node in body_nodes:
@@ -180,15 +185,18 @@ def _extract_tree(
     if outer:
         outside.sort(key=lambda ln: ln.order)
     region = split_regions(outside, lines, st, main)
-    if not art.title and lines:
-        # never lose an article for a missing headline: the best line that reads as one, said so
+    if (not art.title or art.provenance.get("title") == SITE_TITLE) and lines:
+        # never lose an article for a missing headline (nor name it after the site): the best line that
+        # reads as one, said so
         above = region.before[-S.FALLBACK_TITLE_LINES :]
-        art.title, how = fallback_title([ln.text for ln in above], [ln.text for ln in lines])
-        if art.title:
-            art.provenance["title"] = how
+        found, how = fallback_title([ln.text for ln in above], [ln.text for ln in lines])
+        if found:
+            art.title, art.provenance["title"] = found, how
             art.warnings.append(f"no headline in the page's markup: title from the {how}")
             if headline is None:  # its line anchors the search for a bare date under it
                 headline = next((ln.block for ln in reversed(above) if squash(ln.text) == art.title), None)
+    if art.provenance.get("title") == SITE_TITLE:
+        art.provenance["title"] = "title-tag"
     fill_date(
         art,
         pm,
@@ -287,9 +295,7 @@ def _trim_edges(lines: list[str], title: str | None) -> list[str]:
     return out
 
 
-def _fill_meta_fields(
-    art: Article, pm: PageMeta, root: HtmlElement, st: Stats, main: HtmlElement | None
-) -> None:
+def _fill_meta_fields(art: Article, pm: PageMeta, st: Stats) -> None:
     hit = first_tag(pm, S.META_SITE)
     if hit:
         art.site_name, art.provenance["site_name"] = hit[1], meta_provenance(hit[0])
@@ -303,7 +309,7 @@ def _fill_meta_fields(
     if hit:
         art.column, art.provenance["column"] = hit[1], meta_provenance(hit[0])
     else:
-        crumb = _breadcrumb(root, st, main)
+        crumb = breadcrumb_column(st)
         if crumb:
             art.column, art.provenance["column"] = crumb, "breadcrumb"
     hit = first_tag(pm, S.META_KEYWORDS)
@@ -313,25 +319,6 @@ def _fill_meta_fields(
     hit = first_tag(pm, S.META_DESCRIPTION)
     if hit:
         art.description, art.provenance["description"] = hit[1], meta_provenance(hit[0])
-
-
-def _breadcrumb(root: HtmlElement, st: Stats, main: HtmlElement | None) -> str | None:
-    for el in st.order:
-        if el.tag.lower() not in ("div", "span", "p", "td", "ul", "ol", "nav") or not BREADCRUMB_RE.search(
-            class_id(el)
-        ):
-            continue
-        text = squash(el.text_content())
-        if not text or len(text) > 120:
-            continue
-        parts = [p for p in BREADCRUMB_SPLIT_RE.split(text) if p and p.strip()]
-        if len(parts) >= 2:
-            last = re.sub(r"^.*[:：]", "", parts[-1]).strip()
-            if last and last not in ("正文", "详情", "内容"):
-                return last
-            if len(parts) >= 3:
-                return parts[-2].strip()
-    return None
 
 
 def _override_text(root: HtmlElement, ov: Overrides, key: str, warnings: list[str]) -> str | None:

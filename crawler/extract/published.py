@@ -77,7 +77,8 @@ def fill_date(
         candidates.append(("visible-line:headline", under_any[0] if under_any else None))
     # A labelled date in the body's own lines (a forum post signs off with it) before the lines after the
     # body (the next post, a related story).
-    inside = dates(region.inside, LABELLED)
+    own = region.inside
+    inside = dates(own if len(own) <= S.EVIDENCE_LINES else own[: S.EVIDENCE_LINES] + own[-3:], LABELLED)
     candidates.append(("visible-line", inside[0] if inside else None))
     after = dates(region.after, LABELLED)
     candidates.append(("visible-line", after[0] if after else None))

@@ -150,13 +150,12 @@ LINK_DENSITY_MAX = 0.5  # link share above which a block counts as navigation
 # Marks of prose. Colons and brackets are not: they mark labels and counters (昵称：…, 2023年1月（4篇）).
 SENTENCE_PUNCT = frozenset("，。！？；、,.!?;”“")
 SENTENCE_END = frozenset("。！？…”」』.!?")
-# A block after the headline replaces a winner that does not touch the headline when it has this much
-# prose (characters, and share of the winner's score).
+# A block after the headline replaces a winner apart from it with this much prose (chars, share of its score).
 ANCHOR_MIN_PROSE = 30
 ANCHOR_MIN_SHARE = 1 / 3
 # Without a headline in the markup, the first line with a publish-date/来源 label and a date anchors the body.
 INFO_ANCHOR_LABEL_RE = re.compile(r"(?:发布|发表|发稿|刊发)(?:时间|日期)|(?:^|\s)(?:时间|日期|来源)\s*[:：]")
-INFO_ANCHOR_MAX_CHARS = 120
+INFO_ANCHOR_MAX_CHARS, INFO_ANCHOR_SCAN_BLOCKS = 120, 400  # its length; short blocks read, from the top
 ANCHOR_FEW_PARAGRAPHS = 2  # a winner with at most this many sentence-bearing blocks needs no share
 # The density winner grows into its parent while the parent keeps this share of its score and adds prose.
 EXPAND_KEEP = 0.97
@@ -189,6 +188,7 @@ MAX_FOOTER_LINE_CHARS = 200
 STATEMENT_START_RE = re.compile(
     r"^[【\[]?(?:本站|本网|网站)?(?:版权|著作权|免责|法律)(?:声明|说明)[】\]]?\s*[:：]"
 )
+TAIL_HEADING_CHARS = 20  # a tail marker is a short line
 # Body text that must come before a tail marker for the cut to apply.
 MIN_CHARS_BEFORE_TAIL = 80
 # Province-level names (a poster's IP place; "（吉林）" closing a story names a place, not a writer).

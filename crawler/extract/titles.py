@@ -9,6 +9,8 @@ from .meta import PageMeta, first_tag, jsonld_text, meta_provenance
 from .tree import HtmlElement, Stats, class_id, squash
 
 MAX_TITLE_CHARS = 200
+# provenance of a <title> that only names the site: the caller looks for a better headline line
+SITE_TITLE = "title-tag:site"
 MIN_TITLE_CHARS = 4
 PLACEHOLDER_CHARS = 1  # a <title> this short is a placeholder
 # How a site's own name ends: 人民政府, 门户网站, 官网 …, or a short name ending in 网 (新华网, 中国政府网).
@@ -116,7 +118,7 @@ def choose_title(
     pick = [(el, t) for el, t in own if el.tag.lower() == "h1"][:1] or above[-1:] or own[:1]
     if pick:
         return pick[0][1], "title-block"
-    return (cleaned_tag, "title-tag") if cleaned_tag else (None, "")
+    return (cleaned_tag, SITE_TITLE) if cleaned_tag else (None, "")
 
 
 def names_a_site(text: str, site: str | None) -> bool:
