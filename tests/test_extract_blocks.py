@@ -231,3 +231,18 @@ def test_a_title_that_only_names_the_site_gives_way_to_the_headline_line():
     assert art.title == "青石市举办春季招聘会"
     assert art.body_text.split("\n") == STORY
     assert art.published_at == datetime.fromisoformat("2024-03-01T10:00:00+08:00")
+
+
+def test_a_run_of_short_unlinked_words_is_not_prose():
+    """A tag cloud and a menu of plain <span> words hold more characters than a three-sentence post, and
+    no punctuation: many short words are a list, not a sentence (the page names no headline, no label)."""
+    words = "".join(f"<span>标签{i}</span> " for i in range(30))
+    menu = "".join(f"<span>栏目{i}</span> " for i in range(12))
+    post = "<div>湿地公园踏青记</div><div>2024-03-10 18:20</div>" + "".join(f"<p>{p}</p>" for p in STORY[:3])
+    html = page(
+        f"<div class='m'>{menu}</div><div class='w'><div class='k'>{words}</div><div class='p'>{post}</div></div>",
+        "青石网",
+    )
+    art = extract_article(html, URL, now=NOW)
+    assert art.body_text.split("\n")[-3:] == STORY[:3]
+    assert "标签" not in art.body_text

@@ -142,10 +142,10 @@ CONTENT_SELECTORS = (
 )
 # Share of the density winner's prose a known container needs to be preferred.
 CONTENT_SELECTOR_MIN_SHARE = 0.6
-# Weight of non-prose text (links, short label lines) against prose when scoring a container.
-CHROME_PENALTY = 1.0
+CHROME_PENALTY = 1.0  # weight of non-prose text (links, short label lines) against prose in a container
 # A block is prose when it carries sentence punctuation or is long; below this it is "short".
 PROSE_MIN_CHARS = 20
+LIST_MIN_WORDS, LIST_WORD_CHARS = 6, 6  # so many space-separated words this short on average: not prose
 LINK_DENSITY_MAX = 0.5  # link share above which a block counts as navigation
 # Marks of prose. Colons and brackets are not: they mark labels and counters (昵称：…, 2023年1月（4篇）).
 SENTENCE_PUNCT = frozenset("，。！？；、,.!?;”“")

@@ -85,6 +85,7 @@ class Stats:
     own_chars: dict[HtmlElement, int] = field(default_factory=dict)
     own_link: dict[HtmlElement, int] = field(default_factory=dict)
     own_punct: dict[HtmlElement, int] = field(default_factory=dict)
+    own_words: dict[HtmlElement, int] = field(default_factory=dict)  # space-separated pieces of plain text
     own_last: dict[HtmlElement, str] = field(default_factory=dict)  # last non-space character of own text
     good: dict[HtmlElement, float] = field(default_factory=dict)  # prose chars in the subtree
     bad: dict[HtmlElement, float] = field(default_factory=dict)  # link and label chars in the subtree
@@ -99,25 +100,30 @@ class Stats:
     entries: list[HtmlElement] = field(default_factory=list)  # lists of entries not made chrome by size alone
 
 
-def _count(text: str) -> tuple[int, int]:
-    compact = "".join(text.split())
-    return len(compact), len(compact) - len(compact.translate(_DROP_PUNCT))
+def _count(text: str) -> tuple[int, int, int]:
+    words = text.split()
+    compact = "".join(words)
+    return len(compact), len(compact) - len(compact.translate(_DROP_PUNCT)), len(words)
 
 
 _DROP_PUNCT = {ord(ch): None for ch in S.SENTENCE_PUNCT}
 _DROP_ENDS = {ord(ch): None for ch in "。！？!?"}
 
 
-def _block_value(chars: int, link: int, punct: int, ends_sentence: bool) -> tuple[float, float, bool]:
-    """(prose, chrome, is_nav) value of one block's own text."""
+def _block_value(
+    chars: int, link: int, punct: int, ends_sentence: bool, words: int = 1
+) -> tuple[float, float, bool]:
+    """(prose, chrome, is_nav) value of one block's own text (words: its plain text's space-separated pieces)."""
     if chars == 0:
         return 0.0, 0.0, False
     plain = chars - link
     if link / chars > S.LINK_DENSITY_MAX:
         return 0.0, float(chars), True
+    # a long run without punctuation is prose, unless it is many short words (a menu, a tag cloud)
+    listy = words >= S.LIST_MIN_WORDS and plain < S.LIST_WORD_CHARS * words
     if (
         (punct >= 1 and plain >= 8)
-        or plain >= S.PROSE_MIN_CHARS * 2
+        or (plain >= S.PROSE_MIN_CHARS * 2 and not listy)
         or (punct >= 2 and plain >= 4)
         or (ends_sentence and plain >= 3)
     ):
@@ -127,7 +133,7 @@ def _block_value(chars: int, link: int, punct: int, ends_sentence: bool) -> tupl
 
 def _add_text(st: Stats, block: HtmlElement, text: str, link: bool) -> None:
     """Count a text node into its block: characters, link characters, punctuation, last character."""
-    n, p = _count(text)
+    n, p, w = _count(text)
     if not n:
         return
     st.own_chars[block] = st.own_chars.get(block, 0) + n
@@ -135,6 +141,7 @@ def _add_text(st: Stats, block: HtmlElement, text: str, link: bool) -> None:
         st.own_link[block] = st.own_link.get(block, 0) + n
     else:
         st.own_punct[block] = st.own_punct.get(block, 0) + p
+        st.own_words[block] = st.own_words.get(block, 0) + w
         if p and ("。" in text or "！" in text or "？" in text or "!" in text or "?" in text):
             e = len(text) - len(text.translate(_DROP_ENDS))
             st.own_ends[block] = st.own_ends.get(block, 0) + e
@@ -175,6 +182,7 @@ def compute_stats(root: HtmlElement) -> Stats:
             st.own_link.get(el, 0),
             st.own_punct.get(el, 0),
             st.own_last.get(el, "") in S.SENTENCE_END,
+            st.own_words.get(el, 1),
         )
         if nav:
             st.nav_blocks.add(el)
