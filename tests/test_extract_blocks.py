@@ -246,3 +246,14 @@ def test_a_run_of_short_unlinked_words_is_not_prose():
     art = extract_article(html, URL, now=NOW)
     assert art.body_text.split("\n")[-3:] == STORY[:3]
     assert "标签" not in art.body_text
+
+
+@pytest.mark.parametrize("chrome", [COMMENTS, BLOGS], ids=["comment-thread", "blog-list"])
+def test_a_bare_date_under_a_headline_line_anchors_when_nothing_is_labelled(chrome):
+    """No heading markup, no 发布时间 label: the bare date line right under a short headline-like line
+    stands where the info line would, and the entry list after the story gives way to it."""
+    head = "<div class='t'>青石市举办春季招聘会</div><div class='d'>2024-03-01 10:00</div>"
+    art = extract_article(page(f"<div class='con'>{head}{ARTICLE}{chrome}</div>", "青石网"), URL, now=NOW)
+    assert art.body_text.split("\n") == [FIRST, LAST]
+    assert art.title == "青石市举办春季招聘会"
+    assert art.published_at == datetime.fromisoformat("2024-03-01T10:00:00+08:00")

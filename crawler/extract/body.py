@@ -141,11 +141,12 @@ def info_anchor(st: Stats) -> HtmlElement | None:
     date: a news page prints it under its headline, so the text follows it. Only the first short blocks
     are read (the line stands above the text)."""
     skip_until, seen = -1, 0
+    bare: HtmlElement | None = None  # the first bare date line under a headline-like line, if no labelled one
     for el, order in st.order.items():
         if order <= skip_until:
             continue
         if seen >= S.INFO_ANCHOR_SCAN_BLOCKS:
-            return None
+            break
         if el in st.chrome or el in st.hidden:
             skip_until = st.last_desc.get(el, order)
             continue
@@ -154,9 +155,23 @@ def info_anchor(st: Stats) -> HtmlElement | None:
             continue
         seen += 1
         t = squash(block_text(el, st))
-        if S.INFO_ANCHOR_LABEL_RE.search(t) and S.DATE_TEXT_RE.search(t):
+        m = S.DATE_TEXT_RE.search(t)
+        if m and S.INFO_ANCHOR_LABEL_RE.search(t):
             return el
-    return None
+        if m and bare is None and len(t) - (m.end() - m.start()) <= 2 and _under_heading(el, st):
+            bare = el
+    return bare
+
+
+def _under_heading(el: HtmlElement, st: Stats) -> bool:
+    """True when the element right before el is a short line that ends no sentence (a headline)."""
+    prev = el.getprevious()
+    while prev is not None and not isinstance(prev.tag, str):
+        prev = prev.getprevious()
+    if prev is None or prev in st.chrome or prev in st.nav_blocks:
+        return False
+    t = squash(prev.text_content())
+    return 4 <= len(t) <= 60 and t[-1:] not in S.SENTENCE_END
 
 
 def block_text(block: HtmlElement, st: Stats) -> str:
