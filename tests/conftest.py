@@ -81,6 +81,27 @@ def demo_server() -> Iterator[Any]:
     srv.stop()
 
 
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One `newsmon demo --json` (both passes) and the database it left, shared by the tests that check its
+    summary or read its pages; a test that changes the database works on its own copy (`copy_db`)."""
+    db = tmp_path_factory.mktemp("demo-run") / "demo.db"
+    return newsmon("demo", "--db", str(db), "--json", timeout=600), db
+
+
+def copy_db(src: Path, dest: Path) -> Path:
+    """A consistent copy of a SQLite database (WAL included) through the backup API."""
+    import sqlite3
+
+    source, copy = sqlite3.connect(src), sqlite3.connect(dest)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    return dest
+
+
 @pytest.fixture
 def fresh_demo() -> Iterator[Any]:
     """A demo server of its own, for tests that publish articles or break sites."""

@@ -119,16 +119,18 @@ HOSTILE_BODY = (
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """The demo database (`newsmon demo`), with hostile HTML planted in the body of one article that has
-    copies, as a page that slipped past extraction-time cleaning would leave it."""
+def demo_db(
+    demo_run: tuple[subprocess.CompletedProcess[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict]:
+    """A copy of the demo database (`newsmon demo`), with hostile HTML planted in the body of one article
+    that has copies, as a page that slipped past extraction-time cleaning would leave it."""
     import sqlite3
 
-    from tests.conftest import newsmon
+    from tests.conftest import copy_db
 
-    db = tmp_path_factory.mktemp("desk") / "demo.db"
-    proc = newsmon("demo", "--db", str(db), timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    proc, demo = demo_run
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    db = copy_db(demo, tmp_path_factory.mktemp("desk") / "demo.db")
     conn = sqlite3.connect(db)
     story_id, article_id = conn.execute(
         "SELECT id, first_article_id FROM stories WHERE size > 1 ORDER BY size DESC, id LIMIT 1"

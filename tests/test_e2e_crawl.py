@@ -19,10 +19,9 @@ from tests.conftest import DEMO_SETTINGS, ROOT, crawl_sites, last_runs, newsmon
 pytestmark = pytest.mark.slow
 
 
-def test_demo_command_matches_ground_truth(tmp_path: Path) -> None:
+def test_demo_command_matches_ground_truth(demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     """The README's main job: every demo article stored once, fields right, every fault recorded."""
-    db = tmp_path / "demo.db"
-    proc = newsmon("demo", "--db", str(db), "--json")
+    proc, _ = demo_run
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["articles_expected"] >= 60
     assert summary["articles_stored"] == summary["articles_expected"], summary["details"]
