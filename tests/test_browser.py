@@ -1,9 +1,10 @@
 """A real browser on the datasette pages: the news desk (home, story, article, site, search) on the demo
 database, and datasette's own pages (database, a faceted table, a canned query, a two-character search).
 
-Headless Chromium (Debian package; `.ci/run` installs it) loads each page from `newsmon serve` running in a
-subprocess; the tests assert on the rendered DOM (the desk pages through the DevTools protocol, measuring
-where elements are in the 1400×1000 first screen) and save screenshots under artifacts/browser/.
+Headless Chromium (Debian package; `.ci/run` installs it), one browser per test driven over the DevTools
+protocol, loads each page from `newsmon serve` running in a subprocess; the tests assert on the rendered DOM
+(on the desk pages, also where elements are in the 1400×1000 first screen) and save screenshots under
+artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cdp import Page
 from tests.conftest import start_server
 from tests.helpers import make_db
 
@@ -29,21 +31,13 @@ pytestmark = [
 ]
 
 
-def render(url: str, name: str, profile: Path) -> str:
+def render(page: Page, url: str, name: str) -> str:
     """The DOM after load, and a screenshot saved as artifacts/browser/<name>.png."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    base = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--disable-extensions", "--hide-scrollbars", "--lang=zh-CN", f"--user-data-dir={profile}",
-        "--window-size=1280,1600",
-    ]  # fmt: skip
+    page.goto(url)
     shot = ARTIFACTS / f"{name}.png"
-    subprocess.run([*base, f"--screenshot={shot}", url], capture_output=True, timeout=60, check=True)
+    page.screenshot(shot)
     assert shot.stat().st_size > 5000
-    dom = subprocess.run(
-        [*base, "--dump-dom", url], capture_output=True, text=True, timeout=60, check=True
-    ).stdout
+    dom = page.js("document.documentElement.outerHTML")
     (ARTIFACTS / f"{name}.html").write_text(dom, encoding="utf-8")
     return dom
 
@@ -55,31 +49,32 @@ def text(dom: str) -> str:
 def test_datasette_pages_in_chromium(tmp_path: Path) -> None:
     db = make_db(tmp_path / "news.db")
     proc, base = start_server(db)
-    profile = tmp_path / "chromium-profile"
+    page = Page(tmp_path / "cdp-profile")
     try:
-        home = text(render(base + "/", "home", profile))
+        home = text(render(page, base + "/", "home"))
         assert "今日事件" in home and "国务院部署乡村振兴重点工作" in home
-        tables = text(render(base + "/news", "database", profile))
+        tables = text(render(page, base + "/news", "database"))
         assert "articles" in tables and "story_list" in tables and "articles_fts" not in tables
 
-        dom = render(base + "/news/articles?_facet=site", "articles-facet", profile)
+        dom = render(page, base + "/news/articles?_facet=site", "articles-facet")
         assert 'class="facet-info' in dom or "facet-results" in dom
-        page = text(dom)
-        assert "changchun-gov" in page and "长春市召开优化营商环境工作推进会议" in page
-        assert "publish time" in page  # column description rendered from metadata
+        shown = text(dom)
+        assert "changchun-gov" in shown and "长春市召开优化营商环境工作推进会议" in shown
+        assert "publish time" in shown  # column description rendered from metadata
 
-        page = text(render(base + "/news/stories_by_reposts", "canned-stories-by-reposts", profile))
-        assert "转载最多的事件" in page and "国务院部署乡村振兴重点工作" in page
+        shown = text(render(page, base + "/news/stories_by_reposts", "canned-stories-by-reposts"))
+        assert "转载最多的事件" in shown and "国务院部署乡村振兴重点工作" in shown
 
         dom = render(
-            base + "/news/story_list?_search=" + urllib.parse.quote("振兴"), "search-two-chars", profile
+            page, base + "/news/story_list?_search=" + urllib.parse.quote("振兴"), "search-two-chars"
         )
-        page = text(dom)
+        shown = text(dom)
         assert 'value="振兴"' in dom  # the search box is shown, holding the query
-        assert "国务院部署乡村振兴重点工作" in page
-        assert "长春市召开优化营商环境工作推进会议" not in page
-        assert re.search(r"1 row\b", page)
+        assert "国务院部署乡村振兴重点工作" in shown
+        assert "长春市召开优化营商环境工作推进会议" not in shown
+        assert re.search(r"1 row\b", shown)
     finally:
+        page.close()
         proc.terminate()
         proc.wait(timeout=10)
 
@@ -160,8 +155,6 @@ def _in_first_screen(box: dict | None, what: str) -> None:
 
 def test_desk_pages_on_the_demo_database(demo_db: tuple[Path, dict], tmp_path: Path) -> None:
     import json
-
-    from tests.cdp import Page
 
     db, known = demo_db
     proc, base = start_server(db)
